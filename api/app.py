@@ -1,0 +1,38 @@
+"""The FastAPI application: create_app(settings) wires the pool, error mapping, routes and assets."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from gis.db import open_pool
+from gis.settings import Settings
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.pool = open_pool(settings)
+        try:
+            yield
+        finally:
+            app.state.pool.close()
+
+    app = FastAPI(
+        title="gridmap",
+        summary="Grid management (网格化管理): grids, the register (一册) and the map (一图)",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    errors.install(app)
+    from api.routes import ROUTERS
+
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

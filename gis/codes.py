@@ -1,0 +1,68 @@
+"""Codes and numbers with a structure: administrative and grid codes, ID numbers (身份证号)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+_CHECK = "10X98765432"
+_ID_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
+
+
+def id_number_problem(value: str) -> str | None:
+    """Why an 18-digit resident ID number (GB 11643-1999) is invalid, or None if it is valid."""
+    value = value.strip().upper()
+    if not _ID_RE.match(value):
+        return "must be 17 digits followed by a digit or X"
+    try:
+        date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+    except ValueError:
+        return f"birth date {value[6:14]} does not exist"
+    expected = _CHECK[sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True)) % 11]
+    if value[17] != expected:
+        return f"checksum digit is {value[17]}, expected {expected}"
+    return None
+
+
+def id_number_check_digit(first17: str) -> str:
+    return _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
+
+
+def birth_date_and_sex(id_number: str) -> tuple[date, str]:
+    """The birth date and sex (odd 17th digit = male) an ID number encodes."""
+    born = date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
+    return born, "M" if int(id_number[16]) % 2 else "F"
+
+
+def community_code_problem(code: str) -> str | None:
+    if not re.fullmatch(r"[1-9]\d{11}", code):
+        return "must be 12 digits: 6 county (GB/T 2260) + 3 street + 3 community"
+    if code[6:9] == "000" or code[9:12] == "000":
+        return "street and community parts must not be 000"
+    return None
+
+
+def grid_code_problem(code: str, community_code: str | None = None) -> str | None:
+    if not re.fullmatch(r"[1-9]\d{14}", code):
+        return "must be 15 digits: 12-digit community code + 3-digit grid sequence"
+    if (problem := community_code_problem(code[:12])) is not None:
+        return f"community part {code[:12]} {problem}"
+    if code[12:] == "000":
+        return "grid sequence must not be 000"
+    if community_code is not None and not code.startswith(community_code):
+        return f"must start with its community's code {community_code}"
+    return None
+
+
+def mask_id_number(value: str | None) -> str | None:
+    """430503********1234: region and last four kept, birth date hidden."""
+    if not value:
+        return value
+    return value[:6] + "*" * (len(value) - 10) + value[-4:]
+
+
+def mask_phone(value: str | None) -> str | None:
+    if not value:
+        return value
+    return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)

@@ -1,0 +1,72 @@
+"""A throwaway PostGIS for the test session: its own cluster (or GRIDMAP_TEST_DATABASE_URL's server)
+and a fresh, migrated database. Tests never touch the demo database."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from gis.embedded import Cluster
+from gis.migrate import migrate
+from gis.settings import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def server_conninfo() -> Iterator[str]:
+    """Conninfo of a PostgreSQL server with PostGIS, to its maintenance database."""
+    external = os.environ.get("GRIDMAP_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    root = Path(tempfile.mkdtemp(prefix="gridmap-test-"))
+    os.chmod(root, 0o755)
+    cluster = Cluster(root, _free_port())
+    cluster.start()
+    try:
+        yield cluster.conninfo("postgres")
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(server_conninfo: str) -> Iterator[str]:
+    """A fresh database with every migration applied, dropped at the end of the session."""
+    name = f"gridmap_test_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_conninfo, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    yield url
+    with psycopg.connect(server_conninfo, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"), _env_file=None)
+
+
+@pytest.fixture
+def conn(database_url: str) -> Iterator[psycopg.Connection]:
+    """A connection whose work is rolled back after the test."""
+    with psycopg.connect(database_url) as c:
+        c.execute("SET jit = off")
+        yield c
+        c.rollback()
