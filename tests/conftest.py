@@ -70,3 +70,14 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         c.execute("SET jit = off")
         yield c
         c.rollback()
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator:
+    """The app over HTTP, lifespan included (pool opened and closed)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(settings)) as c:
+        yield c

@@ -128,3 +128,18 @@ CREATE TABLE key_person (
     note      text
 );
 CREATE INDEX key_person_category_idx ON key_person (category);
+
+-- The grid a point falls in, and how: inside one grid, on a border (of one grid or between two;
+-- assigned to the lowest code so it stays visible) or outside every grid. Written as an inlinable
+-- SQL table function so that `INSERT ... SELECT ... CROSS JOIN LATERAL grid_for_point(geom)` stays one
+-- set-based join on the GiST index of grid.
+CREATE FUNCTION grid_for_point(p geometry)
+RETURNS TABLE (grid_code text, placement grid_placement)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT min(g.code),
+           CASE WHEN count(*) = 0 THEN 'outside'::grid_placement
+                WHEN count(*) > 1 OR bool_or(ST_Touches(g.geom, p)) THEN 'border'::grid_placement
+                ELSE 'inside'::grid_placement END
+    FROM grid g
+    WHERE ST_Intersects(g.geom, p)
+$$;
