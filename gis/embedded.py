@@ -36,13 +36,14 @@ class EmbeddedError(RuntimeError):
 
 def pg_bin(tool: str) -> str:
     """A server tool of the newest PostgreSQL that has PostGIS installed beside it."""
-    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name), reverse=True)
-    for folder in versions:
-        if (folder / tool).exists() and list(Path("/usr/share/postgresql", folder.parent.name).glob("extension/postgis.control")):
+    versions = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda p: int(p.parent.name))
+    for folder in reversed(versions):
+        postgis = Path("/usr/share/postgresql", folder.parent.name, "extension", "postgis.control")
+        if (folder / tool).exists() and postgis.exists():
             return str(folder / tool)
     found = shutil.which(tool)
     if not found:
-        raise EmbeddedError(f"PostgreSQL's {tool} not found: install postgresql-15 and postgresql-15-postgis-3")
+        raise EmbeddedError(f"PostgreSQL's {tool} not found: run .ci/setup (installs PostgreSQL and PostGIS)")
     return found
 
 
