@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -15,6 +18,8 @@ from gis.settings import Settings
 app = typer.Typer(help="gridmap: grid management GIS (网格化管理) on PostGIS.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: the embedded PostGIS cluster and migrations.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+check_app = typer.Typer(help="Checks of the data: grid division, school perimeter.", no_args_is_help=True)
+app.add_typer(check_app, name="check")
 console = Console(stderr=True)
 
 
@@ -82,16 +87,352 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Serve the API and the maps."""
+    s = settings()
+    ensure_database(s)
+    _serve(s, host, port)
+
+
+def _serve(s: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
     from api.app import create_app
 
-    s = settings()
-    ensure_database(s)
     host, port = host or s.host, port or s.port
     base = f"http://{host}:{port}"
     typer.echo(f"gridmap on {base}\n  API docs:  {base}/docs\n  maps:      {base}/maps/")
     uvicorn.run(create_app(s), host=host, port=port, log_level="info")
+
+
+@app.command()
+def up(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
+) -> None:
+    """Start the database, load the demo street (演示街道) if the database is empty, and serve."""
+    from gis.demo import generate_street, load_demo
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM community)").fetchone()
+        if empty and empty[0]:
+            console.print("loading the demo street (first run only)")
+            counts = load_demo(conn, generate_street())
+            conn.commit()
+            console.print(", ".join(f"{n} {layer}" for layer, n in counts.items()))
+    _serve(s, host, port)
+
+
+# --- import and export (导入导出) -----------------------------------------------------------------
+
+_FIELD_OPTION = re.compile(r"^--([A-Za-z_][\w-]*)-field(?:=(.*))?$")
+_SHOWN = 50  # households listed in the report before "and N more"
+
+
+def extra_field_map(args: list[str]) -> dict[str, str]:
+    """``--X-field NAME`` pairs typer does not declare: {"x": "NAME"} (hyphens become underscores)."""
+    mapping: dict[str, str] = {}
+    rest = iter(args)
+    for arg in rest:
+        match = _FIELD_OPTION.match(arg)
+        if not match:
+            fail(f"unexpected argument {arg!r}: map columns with --FIELD-field NAME or --field-map F=NAME")
+            continue
+        value = match.group(2) if match.group(2) is not None else next(rest, None)
+        if not value:
+            fail(f"{arg} needs a column name")
+        mapping[match.group(1).replace("-", "_")] = str(value)
+    return mapping
+
+
+@app.command("import", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def import_command(
+    ctx: typer.Context,
+    layer: Annotated[str, typer.Argument(help="communities, grids, grid_workers, households, persons, ...")],
+    file: Annotated[Path, typer.Argument(help="GeoJSON, GeoPackage, zipped Shapefile, CSV or XLSX")],
+    crs: Annotated[str | None, typer.Option(help="EPSG:4326, EPSG:4490 or gcj02 (default: file)")] = None,
+    field_map: Annotated[list[str] | None, typer.Option(help="FIELD=COLUMN, repeatable")] = None,
+    id_field: Annotated[str | None, typer.Option(help="column holding the record's id (ref)")] = None,
+    category_field: Annotated[str | None, typer.Option(help="column holding the category")] = None,
+    name_field: Annotated[str | None, typer.Option(help="column holding the name")] = None,
+    level_field: Annotated[str | None, typer.Option(help="column holding the level")] = None,
+    code_field: Annotated[str | None, typer.Option(help="column holding the code")] = None,
+) -> None:
+    """Import a file into a layer: every row or none. Other columns: --FIELD-field NAME."""
+    from rich.progress import Progress
+
+    from api.routes.imports import parse_field_map
+    from gis.errors import InvalidInput
+    from gis.importing import import_file
+
+    mapping = extra_field_map(list(ctx.args))
+    try:
+        mapping.update(parse_field_map(field_map or []))
+    except InvalidInput as exc:
+        fail(str(exc))
+    explicit = {"ref": id_field, "category": category_field, "name": name_field, "level": level_field,
+                "code": code_field}
+    mapping.update({k: v for k, v in explicit.items() if v})
+    s = settings()
+    ensure_database(s)
+    try:
+        with gisdb.connect(s) as conn, Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"loading {file.name}", total=None)
+            report = import_file(conn, layer, file, crs=crs, field_map=mapping, region_bbox=s.region_bbox,
+                                 progress=lambda done, total: bar.update(task, completed=done, total=total))
+            conn.commit()
+    except InvalidInput as exc:
+        console.print(f"[red]{file.name}: nothing imported, {len(exc.problems)} problem(s):[/red]")
+        for problem in exc.problems:
+            console.print(f"  row {problem.row if problem.row is not None else '-'}  "
+                          f"{problem.field}: {problem.reason}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    typer.echo(f"{report.layer}: {report.rows} rows imported")
+    if report.placements:
+        typer.echo("placement: " + ", ".join(f"{k} {v}" for k, v in sorted(report.placements.items())))
+    for kind, refs in (("outside every grid", report.outside), ("on a grid border", report.border)):
+        if refs:
+            more = f" and {len(refs) - _SHOWN} more" if len(refs) > _SHOWN else ""
+            shown = ", ".join(refs[:_SHOWN]) + more
+            typer.echo(f"households {kind} ({len(refs)}): {shown}")
+
+
+@app.command("export")
+def export_command(
+    layer: Annotated[str, typer.Argument(help="communities, grids, grid_workers, households, persons, ...")],
+    file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .zip (Shapefile), .csv or .xlsx")],
+    crs: Annotated[str, typer.Option(help="EPSG:4326, EPSG:4490 or gcj02")] = "EPSG:4326",
+    community: Annotated[str | None, typer.Option(help="only this community (12-digit code)")] = None,
+    grid: Annotated[str | None, typer.Option(help="only this grid (15-digit code)")] = None,
+    unmasked: Annotated[bool, typer.Option(help="export ID numbers and phones in full")] = False,
+) -> None:
+    """Export a layer to a file; ID numbers and phone numbers are masked unless --unmasked."""
+    from gis.exporting import export_layer
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        n = export_layer(conn, layer, file, crs=crs, community=community, grid=grid, unmasked=unmasked)
+    typer.echo(f"{layer}: {n} rows written to {file}")
+
+
+register_app = typer.Typer(help="The register (一册) of a grid or community.", no_args_is_help=True)
+app.add_typer(register_app, name="register")
+
+
+@check_app.command("division")
+def check_division_command(
+    community: Annotated[str, typer.Argument(help="12-digit community code")],
+    format: Annotated[str, typer.Option(help="json (with a summary) or geojson")] = "json",
+    tolerance: Annotated[float, typer.Option(help="ignore parts smaller than this, m²")] = 0.01,
+) -> None:
+    """Check 全覆盖、无缝隙、不交叉: gaps, overlaps, grid area outside the community. Exit 1 on faults."""
+    import json
+
+    from gis.division import check_division
+
+    if format not in ("json", "geojson"):
+        fail("--format must be json or geojson")
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        result = check_division(conn, community, tolerance)
+    if format == "geojson":
+        result = {"type": "FeatureCollection", "features": result["features"]}
+    typer.echo(json.dumps(result, ensure_ascii=False, indent=1))
+    for f in result["features"]:
+        p = f["properties"]
+        console.print(f"{p['kind']}: {p['area_m2']:.1f} m² ({', '.join(p['grids']) or '-'})")
+    if result["features"]:
+        raise typer.Exit(1)
+    console.print("division ok: full coverage, no gaps, no overlaps")
+
+
+@app.command("stats")
+def stats_command(
+    grid: Annotated[str | None, typer.Option(help="one grid (15-digit code)")] = None,
+    community: Annotated[str | None, typer.Option(help="one community and its grids")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="the full figures with drill-down links")] = False,
+) -> None:
+    """四清 statistics per grid and community (all communities when no option is given)."""
+    import json
+
+    from rich.table import Table
+
+    from gis.stats import statistics
+
+    if grid and community:
+        fail("give --grid or --community, not both")
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        result = statistics(conn, grid=grid, community=community)
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=1))
+        return
+    entries = ([result["all"]] if result["all"] else []) + result["communities"] + result["grids"]
+    columns = ["households", "persons", "registered", "floating", "key_persons", "poverty_households",
+               "elderly_alone", "disabled", "activists", "volunteers"]
+    table = Table("level", "code", "name", *columns)
+    for e in entries:
+        f = e["figures"]
+        table.add_row(e["level"], e.get("code") or "", e.get("name") or "",
+                      *(str(f[c]["count"]) for c in columns))
+    Console().print(table)
+
+
+@register_app.command("export")
+def register_export_command(
+    output: Annotated[Path, typer.Option("--output", "-o", help="FILE.xlsx or FILE.csv")],
+    grid: Annotated[str | None, typer.Option(help="one grid (15-digit code)")] = None,
+    community: Annotated[str | None, typer.Option(help="one community (a sheet per grid)")] = None,
+    unmasked: Annotated[bool, typer.Option(help="ID numbers and phones in full")] = False,
+) -> None:
+    """Export the register (一册): households with their members, masked unless --unmasked."""
+    from gis.register_export import export_register
+
+    fmt = output.suffix.lower().lstrip(".")
+    if fmt not in ("xlsx", "csv"):
+        fail("the output file must end in .xlsx or .csv")
+    if (grid is None) == (community is None):
+        fail("give exactly one of --grid or --community")
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        data = export_register(conn, fmt, grid=grid, community=community, unmasked=unmasked)  # type: ignore[arg-type]
+    output.write_bytes(data)
+    typer.echo(f"register written to {output} ({len(data)} bytes{', UNMASKED' if unmasked else ''})")
+
+
+map_app = typer.Typer(help="The map (一图) of a grid or community, as one HTML file that works offline.",
+                      no_args_is_help=True)
+app.add_typer(map_app, name="map")
+MapOutput = Annotated[Path, typer.Option("--output", "-o", help="FILE.html (scripts inlined: opens offline)")]
+
+
+def _write_map(kind: str, code: str, output: Path) -> None:
+    from gis import mapdata
+    from layers.maps import community_map, grid_map
+    from layers.shell import render_html
+
+    if output.suffix.lower() not in (".html", ".htm"):
+        fail("the output file must end in .html")
+    s = settings()
+    ensure_database(s)
+    try:
+        with gisdb.connect(s) as conn:
+            if kind == "grid":
+                page = render_html(grid_map(mapdata.grid_map_data(conn, code), s), inline=True)
+            else:
+                page = render_html(community_map(mapdata.community_map_data(conn, code), s), inline=True)
+    except GridmapError as exc:
+        fail(str(exc))
+    output.write_text(page, "utf-8")
+    typer.echo(f"{kind} map {code} written to {output} ({len(page.encode()) / 1e6:.2f} MB)")
+
+
+@map_app.command("grid")
+def map_grid_command(
+    code: Annotated[str, typer.Argument(help="15-digit grid code")], output: MapOutput
+) -> None:
+    """Write a grid's map: boundary, households, tagged persons, legend and title, printable."""
+    _write_map("grid", code, output)
+
+
+@map_app.command("community")
+def map_community_command(
+    code: Annotated[str, typer.Argument(help="12-digit community code")], output: MapOutput
+) -> None:
+    """Write a community's map: all its grids and households, and the problems of its division."""
+    _write_map("community", code, output)
+
+
+roads_app = typer.Typer(help="Responsibility road sections (路段管理责任制): cut, assign, coverage, roster.",
+                        no_args_is_help=True)
+app.add_typer(roads_app, name="roads")
+
+
+@roads_app.command("cut")
+def roads_cut_command(
+    method: Annotated[str, typer.Option(help="intersections or max_length")] = "intersections",
+    max_length: Annotated[float | None, typer.Option(help="for max_length: longest section, m")] = None,
+    road: Annotated[list[str] | None, typer.Option(help="road ref (repeatable); default all")] = None,
+) -> None:
+    """Cut roads (or their sections) at intersections or into pieces of at most --max-length metres."""
+    from gis.road_cutting import cut_roads
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        result = cut_roads(conn, method, max_length, road)  # type: ignore[arg-type]
+        conn.commit()
+    typer.echo(f"{result.sources} looked at, {result.replaced} cut, {result.created} new sections")
+
+
+@roads_app.command("coverage")
+def roads_coverage_command(
+    on: Annotated[datetime | None, typer.Option(formats=["%Y-%m-%d"], help="day; default today")] = None,
+) -> None:
+    """Print the assigned length per street, community and grid (覆盖率)."""
+    from rich.table import Table
+
+    from gis.road_coverage import coverage
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        report = coverage(conn, on.date() if on else None)
+    table = Table(title=f"road coverage on {report['on']}")
+    for column in ("level", "key", "total m", "assigned m", "%", "sections", "unassigned"):
+        table.add_column(column, justify="left" if column in ("level", "key") else "right")
+    rows = [("total", {"key": "", **report["total"]})] + [
+        (level, row) for level in ("street", "community", "grid") for row in report[level]]
+    for level, row in rows:
+        table.add_row(level, row["key"] or "(none)", f"{row['total_m']:.1f}", f"{row['assigned_m']:.1f}",
+                      f"{row['assigned_pct'] or 0:.1f}", str(row["sections"]),
+                      str(row["unassigned_sections"]))
+    Console().print(table)
+
+
+@roads_app.command("assign")
+def roads_assign_command(
+    section: Annotated[str, typer.Argument(help="section code (e.g. R1-002) or id")],
+    unit: Annotated[str, typer.Argument(help="unit name, ref or id")],
+    valid_from: Annotated[datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="first day")],
+    valid_to: Annotated[datetime | None, typer.Option("--to", formats=["%Y-%m-%d"],
+                                                      help="last day; default open")] = None,
+    duty_day: Annotated[int, typer.Option(help="ISO weekday, 5 = Friday (每周五)")] = 5,
+) -> None:
+    """Assign a section to a unit for a period; refused if another unit holds it then."""
+    from gis.road_assignments import assign_section
+    from gis.road_units import resolve_unit
+    from gis.roads import resolve_section
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        row = assign_section(conn, resolve_section(conn, section), resolve_unit(conn, unit),
+                             valid_from.date(), valid_to.date() if valid_to else None, duty_day)
+        conn.commit()
+    typer.echo(f"{row['section_code']} -> {row['unit_name']} from {row['valid_from']} to "
+               f"{row['valid_to'] or 'open end'} (assignment {row['id']})")
+
+
+@roads_app.command("roster")
+def roads_roster_command(
+    unit: Annotated[str, typer.Argument(help="unit name, ref or id")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="FILE.xlsx")],
+) -> None:
+    """Write a unit's weekly duty roster (值勤表) as XLSX."""
+    from gis.road_roster import roster_workbook
+    from gis.road_units import resolve_unit
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        data = roster_workbook(conn, resolve_unit(conn, unit))
+    output.write_bytes(data)
+    typer.echo(f"roster written to {output} ({len(data)} bytes)")
 
 
 def main() -> None:

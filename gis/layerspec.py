@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from gis.errors import Problem
 
 FieldKind = Literal["text", "int", "float", "bool", "date"]
 GeometryKind = Literal["point", "polygon", "line", "any"]
@@ -28,6 +33,7 @@ class Field:
     normalise: Callable[[str], str] | None = None  # applied before checks (e.g. strip, upper-case)
     aliases: tuple[str, ...] = ()  # other property names taken as this field (e.g. 名称 for name)
     description: str = ""
+    unique: bool = False  # duplicates in the file, or against the same column of ``table``, are refused
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,12 @@ class LayerSpec:
     export_sql: str | None = None
     description: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # Cross-field rules in Python, after each field is typed: receives the frame of typed values
+    # (one column per field, index = 1-based row numbers), may fill derived values in place and
+    # returns the problems it found (e.g. a birth date that disagrees with the ID number).
+    prepare: Callable[[pd.DataFrame], list[Problem]] | None = None
+    # When True, ``insert_sql`` returns rows (placement, count, refs not inside) for the report.
+    reports_placement: bool = False
 
     def field(self, name: str) -> Field:
         return next(f for f in self.fields if f.name == name)

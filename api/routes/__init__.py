@@ -2,4 +2,24 @@
 
 from fastapi import APIRouter
 
-ROUTERS: list[APIRouter] = []
+from api.routes import (
+    assignments,
+    communities,
+    grids,
+    households,
+    imports,
+    maps,
+    ogc,
+    persons,
+    roads,
+    stats,
+    tiles,
+    units,
+)
+
+ROUTERS: list[APIRouter] = [
+    imports.router, communities.router, grids.router, households.router, persons.router, stats.router,
+    maps.router,
+    roads.router, units.router, assignments.router,
+    ogc.router, tiles.router,
+]

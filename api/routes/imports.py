@@ -1,0 +1,85 @@
+"""Import and export over HTTP: upload a file into a layer, download a layer as a file."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, UploadFile
+from fastapi.responses import FileResponse
+from starlette.background import BackgroundTask
+
+from api.deps import AppSettings, Conn
+from gis.errors import InvalidInput
+from gis.exporting import export_layer
+from gis.importing import import_file, layer_spec
+from gis.readers import SUFFIXES
+
+router = APIRouter(tags=["import and export (导入导出)"])
+
+ExportFormat = Literal["geojson", "gpkg", "shp", "csv", "xlsx"]
+_SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": ".csv", "xlsx": ".xlsx"}
+_MEDIA = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
+          "shp": "application/zip", "csv": "text/csv; charset=utf-8",
+          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def parse_field_map(pairs: list[str]) -> dict[str, str]:
+    """["ref=osm_id", "category=type"] -> {"ref": "osm_id", "category": "type"}."""
+    mapping: dict[str, str] = {}
+    for pair in pairs:
+        target, sep, column = pair.partition("=")
+        if not sep or not target.strip() or not column.strip():
+            raise InvalidInput.one("field", f"{pair!r} must be FIELD=COLUMN, e.g. ref=osm_id")
+        mapping[target.strip()] = column.strip()
+    return mapping
+
+
+@router.post("/imports/{layer}", summary="Import a file into a layer, all rows or none")
+def upload(
+    layer: str,
+    file: UploadFile,
+    conn: Conn,
+    settings: AppSettings,
+    crs: Annotated[str | None, Query(description="EPSG:4326, EPSG:4490, gcj02; default: the file's")] = None,
+    field: Annotated[list[str] | None, Query(description="FIELD=COLUMN, repeatable")] = None,
+    id_field: Annotated[str | None, Query(description="the column holding the record's id (ref)")] = None,
+) -> dict[str, Any]:
+    spec = layer_spec(layer)  # an unknown layer is a 404 before the upload is stored
+    mapping = parse_field_map(field or [])
+    if id_field:
+        mapping["ref"] = id_field
+    name = Path(file.filename or "").name
+    if Path(name).suffix.lower() not in SUFFIXES:
+        raise InvalidInput.one("file", f"{name or 'the upload'}: unknown format, use "
+                                       f"{', '.join(sorted(SUFFIXES))}")
+    with tempfile.TemporaryDirectory(prefix="gridmap-upload-") as tmp:
+        path = Path(tmp) / name
+        with path.open("wb") as out:
+            shutil.copyfileobj(file.file, out)
+        report = import_file(conn, spec, path, crs=crs, field_map=mapping, region_bbox=settings.region_bbox)
+    return report.to_dict()
+
+
+@router.get("/exports/{layer}", summary="Download a layer; id numbers and phones are masked")
+def download(
+    layer: str,
+    conn: Conn,
+    format: ExportFormat = "geojson",
+    crs: Annotated[str, Query(description="EPSG:4326, EPSG:4490 or gcj02")] = "EPSG:4326",
+    community: str | None = None,
+    grid: str | None = None,
+) -> FileResponse:
+    # Unmasked exports of personal data are for the CLI (an administrator on the machine) only.
+    spec = layer_spec(layer)
+    tmp = tempfile.mkdtemp(prefix="gridmap-export-")
+    path = Path(tmp) / f"{spec.name}{_SUFFIX[format]}"
+    try:
+        export_layer(conn, spec.name, path, crs=crs, community=community, grid=grid)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return FileResponse(path, media_type=_MEDIA[format], filename=path.name,
+                        background=BackgroundTask(shutil.rmtree, tmp, ignore_errors=True))

@@ -1,0 +1,180 @@
+"""Persons (人员) of the register with their 四清 tags: create, list with filters and paging, read,
+update, delete. ID numbers and phones are masked in every response."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Header, Path, Query, Response, status
+from pydantic import BaseModel, Field
+
+from api.deps import Conn
+from gis import register
+from gis.errors import InvalidInput
+
+router = APIRouter(tags=["persons"])
+
+BIGINT = 2**63 - 1
+PersonId = Annotated[int, Path(ge=1, le=BIGINT)]
+GRID_CODE = r"^[1-9][0-9]{14}$"
+COMMUNITY_CODE = r"^[1-9][0-9]{11}$"
+Relation = Literal["head", "spouse", "child", "parent", "grandchild", "sibling", "other"]
+Residence = Literal["registered", "floating"]
+Employment = Literal["employed", "unemployed", "retired", "student", "preschool", "other"]
+
+
+def resolve_version(body_version: int | None, if_match: str | None) -> int:
+    """The version an edit is based on, from the body or an If-Match header ("3", W/"3")."""
+    if body_version is not None:
+        return body_version
+    if if_match:
+        tag = if_match.strip().removeprefix("W/").strip('"')
+        if tag.isdigit() and len(tag) < 10:
+            return int(tag)
+        raise InvalidInput.one("If-Match", 'must be the version number, e.g. "3"')
+    raise InvalidInput.one("version", "required: send the version you edited (body field or If-Match header)")
+
+
+def etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'
+
+
+class PersonOut(BaseModel):
+    id: int
+    household_id: int
+    ref: str | None = None
+    name: str
+    id_number: str | None = Field(default=None, description="masked: 430503********1234")
+    phone: str | None = Field(default=None, description="masked")
+    sex: Literal["M", "F"] | None = None
+    birth_date: date | None = None
+    relation: Relation
+    residence: Residence
+    employment: Employment | None = None
+    poverty: str | None = None
+    key_person: str | None = None
+    elderly_alone: bool
+    disabled: bool
+    activist: bool
+    volunteer: bool
+    grid_code: str | None = None
+    community_code: str | None = None
+    version: int
+    updated_at: datetime
+
+
+class PersonPage(BaseModel):
+    total: int
+    items: list[PersonOut]
+
+
+class PersonPatch(BaseModel):
+    household_id: int | None = Field(default=None, ge=1, le=BIGINT)
+    ref: str | None = Field(default=None, max_length=200)
+    name: str | None = Field(default=None, min_length=1, max_length=100, description="姓名")
+    id_number: str | None = Field(default=None, max_length=30, description="身份证号, 18 characters")
+    phone: str | None = Field(default=None, max_length=30)
+    sex: Literal["M", "F"] | None = Field(default=None, description="derived from the ID number if absent")
+    birth_date: date | None = Field(default=None, description="derived from the ID number if absent")
+    relation: Relation | None = Field(default=None, description="与户主关系")
+    residence: Residence | None = Field(default=None, description="registered 户籍 / floating 流动")
+    employment: Employment | None = None
+    poverty: str | None = Field(default=None, max_length=50, description="低保 dibao, 特困 tekun, ...")
+    key_person: str | None = Field(default=None, max_length=50, description="重点人员 category")
+    elderly_alone: bool | None = None
+    disabled: bool | None = None
+    activist: bool | None = None
+    volunteer: bool | None = None
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+class PersonIn(BaseModel):
+    household_id: int = Field(ge=1, le=BIGINT)
+    ref: str | None = Field(default=None, max_length=200)
+    name: str = Field(min_length=1, max_length=100, description="姓名")
+    id_number: str | None = Field(default=None, max_length=30, description="身份证号, 18 characters")
+    phone: str | None = Field(default=None, max_length=30)
+    sex: Literal["M", "F"] | None = Field(default=None, description="derived from the ID number if absent")
+    birth_date: date | None = Field(default=None, description="derived from the ID number if absent")
+    relation: Relation = Field(default="other", description="与户主关系")
+    residence: Residence = Field(default="registered", description="registered 户籍 / floating 流动")
+    employment: Employment | None = None
+    poverty: str | None = Field(default=None, max_length=50, description="低保 dibao, 特困 tekun, ...")
+    key_person: str | None = Field(default=None, max_length=50, description="重点人员 category")
+    elderly_alone: bool = False
+    disabled: bool = False
+    activist: bool = False
+    volunteer: bool = False
+
+
+class PersonPut(PersonIn):
+    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+
+
+@router.post("/persons", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
+def create_person(conn: Conn, body: PersonIn, response: Response) -> dict:
+    person = register.create_person(conn, body.model_dump())
+    etag(response, person["version"])
+    response.headers["Location"] = f"/persons/{person['id']}"
+    return person
+
+
+@router.get("/persons", response_model=PersonPage)
+def list_persons(
+    conn: Conn,
+    grid: Annotated[str | None, Query(pattern=GRID_CODE)] = None,
+    community: Annotated[str | None, Query(pattern=COMMUNITY_CODE)] = None,
+    household: Annotated[int | None, Query(ge=1, le=BIGINT)] = None,
+    residence: Residence | None = None,
+    key_person: Annotated[str | None, Query(max_length=50, description="a category, or any")] = None,
+    poverty: Annotated[str | None, Query(max_length=50, description="a status, or any")] = None,
+    employment: Employment | Literal["unknown"] | None = None,
+    elderly_alone: bool | None = None,
+    disabled: bool | None = None,
+    activist: bool | None = None,
+    volunteer: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
+    limit: Annotated[int, Query(ge=1, le=register.MAX_LIMIT)] = 100,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+) -> dict:
+    return register.list_persons(
+        conn, limit=limit, offset=offset, grid=grid, community=community, household=household,
+        residence=residence, key_person=key_person, poverty=poverty, employment=employment,
+        elderly_alone=elderly_alone, disabled=disabled, activist=activist, volunteer=volunteer, q=q)
+
+
+@router.get("/persons/{person_id}", response_model=PersonOut)
+def get_person(conn: Conn, person_id: PersonId, response: Response) -> dict:
+    person = register.get_person(conn, person_id)
+    etag(response, person["version"])
+    return person
+
+
+def _update(conn: Conn, person_id: int, changes: dict, partial: bool, version: int | None,
+            if_match: str | None, response: Response) -> dict:
+    based_on = resolve_version(version, if_match)
+    changes.pop("version", None)
+    person = register.update_person(conn, person_id, based_on, changes, partial=partial)
+    etag(response, person["version"])
+    return person
+
+
+@router.put("/persons/{person_id}", response_model=PersonOut)
+def replace_person(conn: Conn, person_id: PersonId, body: PersonPut, response: Response,
+                   if_match: Annotated[str | None, Header()] = None) -> dict:
+    return _update(conn, person_id, body.model_dump(), False, body.version, if_match, response)
+
+
+@router.patch("/persons/{person_id}", response_model=PersonOut)
+def patch_person(conn: Conn, person_id: PersonId, body: PersonPatch, response: Response,
+                 if_match: Annotated[str | None, Header()] = None) -> dict:
+    return _update(conn, person_id, body.model_dump(exclude_unset=True), True, body.version, if_match,
+                   response)
+
+
+@router.delete("/persons/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_person(conn: Conn, person_id: PersonId,
+                  if_match: Annotated[str | None, Header()] = None) -> Response:
+    register.delete_person(conn, person_id, resolve_version(None, if_match) if if_match else None)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

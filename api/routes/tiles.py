@@ -1,0 +1,30 @@
+"""Vector tiles: /tiles/{layer}/{z}/{x}/{y}.mvt from ST_AsMVT, with Cache-Control and ETag."""
+
+from __future__ import annotations
+
+import hashlib
+
+from fastapi import APIRouter, Request, Response
+
+from api.deps import Conn
+from gis import tiles
+
+router = APIRouter(prefix="/tiles", tags=["vector tiles"])
+
+MVT = "application/vnd.mapbox-vector-tile"
+
+
+@router.get("/{layer}/{z}/{x}/{y}.mvt", summary="One vector tile (Mapbox Vector Tile)",
+            response_class=Response,
+            responses={200: {"content": {MVT: {}}}, 304: {"description": "Unchanged"}})
+def tile(layer: str, z: int, x: int, y: int, request: Request, conn: Conn) -> Response:
+    found = tiles.tile_layer(conn, layer)
+    data = tiles.tile(conn, found, z, x, y)
+    etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
+    # Register layers are personal: browsers may keep them, shared caches may not. Edits show up
+    # within a minute; the ETag makes the revalidation after that a cheap 304.
+    cache = "private, max-age=60" if found.personal else "public, max-age=60"
+    headers = {"Cache-Control": cache, "ETag": etag, "Vary": "Authorization"}
+    if etag in request.headers.get("if-none-match", ""):
+        return Response(status_code=304, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)

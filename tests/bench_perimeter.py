@@ -1,0 +1,201 @@
+"""Benchmark: the school-perimeter check in PostGIS vs geopandas sjoin(predicate="dwithin").
+
+City scale: 3,000 campus polygons and 300,000 places in ~30 x 30 km with a realistic category mix.
+Runs on a throwaway cluster; prints the median of 3 runs of each side, the ratio, and whether both
+found the same violations (same place -> school, distances within 0.05 m).
+
+    .venv/bin/python tests/bench_perimeter.py [--schools 3000] [--places 300000] [--runs 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import shapely
+from pyproj import CRS, Transformer
+
+CENTRE = (113.015, 25.770)  # Chenzhou (郴州)
+LEVELS = (["kindergarten", "primary", "middle", "high", "vocational"], [0.35, 0.35, 0.15, 0.08, 0.07])
+CATEGORIES = (
+    ["restaurant", "small_shop", "food_shop", "other", "tobacco", "mahjong_parlor", "lottery", "bar",
+     "entertainment", "publication_shop", "internet_cafe", "game_hall"],
+    [0.25, 0.20, 0.15, 0.20, 0.05, 0.04, 0.03, 0.02, 0.02, 0.02, 0.01, 0.01],
+)
+LICENSED = {"publication_shop", "food_shop", "small_shop"}
+CHECK_DAY = date(2026, 6, 1)
+
+
+def local_tm(lon: float, lat: float) -> CRS:
+    return CRS.from_proj4(f"+proj=tmerc +lat_0={lat} +lon_0={lon} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m")
+
+
+def synthetic_city(n_schools: int, n_places: int, centre: tuple[float, float] = CENTRE, size_m: float = 30_000,
+                   seed: int = 7) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+    """Schools (rotated rectangular campuses, 60-300 m a side), places and their licences."""
+    rng = np.random.default_rng(seed)
+    to_lonlat = Transformer.from_crs(local_tm(*centre), "EPSG:4326", always_xy=True)
+    half = size_m / 2
+    cx, cy = rng.uniform(-half, half, n_schools), rng.uniform(-half, half, n_schools)
+    w, h = rng.uniform(60, 300, n_schools), rng.uniform(60, 300, n_schools)
+    angle = rng.uniform(0, np.pi, n_schools)
+    corners = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5], [-0.5, -0.5]])
+    polys = []
+    for i in range(n_schools):
+        xy = corners * [w[i], h[i]]
+        c, s = np.cos(angle[i]), np.sin(angle[i])
+        xy = xy @ np.array([[c, s], [-s, c]]) + [cx[i], cy[i]]
+        lon, lat = to_lonlat.transform(xy[:, 0], xy[:, 1])
+        polys.append(shapely.Polygon(np.column_stack([lon, lat])))
+    schools = gpd.GeoDataFrame({
+        "ref": [f"S{i:05d}" for i in range(n_schools)],
+        "name": [f"School {i}" for i in range(n_schools)],
+        "level": rng.choice(LEVELS[0], n_schools, p=LEVELS[1]),
+    }, geometry=polys, crs="EPSG:4326")
+    px, py = rng.uniform(-half, half, n_places), rng.uniform(-half, half, n_places)
+    lon, lat = to_lonlat.transform(px, py)
+    places = gpd.GeoDataFrame({
+        "ref": [f"P{i:06d}" for i in range(n_places)],
+        "name": [f"Place {i}" for i in range(n_places)],
+        "category": rng.choice(CATEGORIES[0], n_places, p=CATEGORIES[1]),
+    }, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+    # Licences: most licensed shops are fine; some expired, some not displayed, some have none.
+    lic = places.loc[places["category"].isin(LICENSED), ["ref"]].copy()
+    state = rng.choice(["ok", "expired", "hidden", "none"], len(lic), p=[0.85, 0.05, 0.05, 0.05])
+    lic = lic[state != "none"].copy()
+    state = state[state != "none"]
+    lic["kind"] = "business"
+    lic["number"] = [f"L{i}" for i in range(len(lic))]
+    lic["valid_until"] = np.where(state == "expired", CHECK_DAY - timedelta(days=30), CHECK_DAY + timedelta(days=365))
+    lic["displayed"] = state != "hidden"
+    return schools, places, lic.rename(columns={"ref": "place_ref"}).reset_index(drop=True)
+
+
+def load(conn: psycopg.Connection, schools: gpd.GeoDataFrame, places: gpd.GeoDataFrame,
+         licences: pd.DataFrame) -> None:
+    """Bulk load through COPY (hex EWKB), the way the importer does."""
+    with conn.cursor() as cur:
+        with cur.copy("COPY school (ref, name, level, geom) FROM STDIN") as cp:
+            for row in zip(schools["ref"], schools["name"], schools["level"],
+                           shapely.to_wkb(shapely.set_srid(schools.geometry.values, 4326), hex=True,
+                                          include_srid=True), strict=True):
+                cp.write_row(row)
+        with cur.copy("COPY place (ref, name, category, geom) FROM STDIN") as cp:
+            for row in zip(places["ref"], places["name"], places["category"],
+                           shapely.to_wkb(shapely.set_srid(places.geometry.values, 4326), hex=True,
+                                          include_srid=True), strict=True):
+                cp.write_row(row)
+        cur.execute("CREATE TEMP TABLE lic_in (place_ref text, kind text, number text, valid_until date,"
+                    " displayed boolean) ON COMMIT DROP")
+        with cur.copy("COPY lic_in FROM STDIN") as cp:
+            for row in licences.itertuples(index=False):
+                cp.write_row(row)
+        cur.execute("INSERT INTO licence (place_id, kind, number, valid_until, displayed)"
+                    " SELECT p.id, l.kind, l.number, l.valid_until, l.displayed FROM lic_in l"
+                    " JOIN place p ON p.ref = l.place_ref")
+    conn.commit()
+    conn.autocommit = True
+    for table in ("school", "place", "licence", "ruled_place"):
+        conn.execute(f"VACUUM ANALYZE {table}")
+    conn.autocommit = False
+
+
+def analyst_check(schools: gpd.GeoDataFrame, places: gpd.GeoDataFrame, licences: pd.DataFrame,
+                  day: date, metric_crs: str = "EPSG:32649") -> pd.DataFrame:
+    """The analyst's way on rows in memory: the national rules in pandas, sjoin(dwithin) in UTM 49N."""
+    valid = licences[licences["displayed"] & (pd.to_datetime(licences["valid_until"]) >= pd.Timestamp(day))]
+    suspect = (places["category"] == "internet_cafe") | (
+        places["category"].isin(list(LICENSED)) & ~places["ref"].isin(valid["place_ref"].unique()))
+    near = places[suspect].to_crs(metric_crs)
+    protected = schools[schools["level"].isin(["primary", "middle"])].to_crs(metric_crs)
+    pairs = gpd.sjoin(near, protected, predicate="dwithin", distance=200.0, how="inner")
+    pairs["distance_m"] = shapely.distance(pairs.geometry.values, protected.geometry.loc[pairs["index_right"]].values)
+    nearest = pairs.sort_values("distance_m").drop_duplicates("ref_left")
+    return nearest.rename(columns={"ref_left": "place_ref", "ref_right": "school_ref"})[
+        ["place_ref", "school_ref", "distance_m"]]
+
+
+def compare(sql_rows: list[dict], analyst: pd.DataFrame, tolerance: float = 0.05) -> tuple[bool, str]:
+    """Same place -> school pairs and distances within the tolerance (pairs within it of 200 m aside)."""
+    ours = {r["place_ref"]: (r["school_ref"], r["distance_m"]) for r in sql_rows}
+    theirs = {r.place_ref: (r.school_ref, r.distance_m) for r in analyst.itertuples(index=False)}
+    only_ours = {k for k in ours.keys() - theirs.keys() if ours[k][1] < 200 - tolerance}
+    only_theirs = {k for k in theirs.keys() - ours.keys() if theirs[k][1] < 200 - tolerance}
+    both = ours.keys() & theirs.keys()
+    other_school = [k for k in both if ours[k][0] != theirs[k][0]
+                    and abs(ours[k][1] - theirs[k][1]) > tolerance]
+    worst = max((abs(ours[k][1] - theirs[k][1]) for k in both), default=0.0)
+    same = not (only_ours or only_theirs or other_school) and worst <= tolerance
+    edge = len(ours.keys() ^ theirs.keys()) - len(only_ours) - len(only_theirs)
+    return same, (f"{len(ours)} vs {len(theirs)} violations; only SQL {len(only_ours)}, only geopandas "
+                  f"{len(only_theirs)}, other school {len(other_school)}, within {tolerance} m of the limit "
+                  f"{edge}; max distance difference {worst:.4f} m")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--schools", type=int, default=3000)
+    parser.add_argument("--places", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    from gis.embedded import Cluster
+    from gis.migrate import migrate
+    from gis.perimeter import perimeter_violations
+
+    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-"))
+    os.chmod(root, 0o755)
+    cluster = Cluster(root, _free_port())
+    try:
+        cluster.start()
+        cluster.ensure_database()
+        schools, places, licences = synthetic_city(args.schools, args.places)
+        with psycopg.connect(cluster.conninfo()) as conn:
+            conn.execute("SET jit = off")
+            migrate(conn)
+            started = time.perf_counter()
+            load(conn, schools, places, licences)
+            print(f"data: {len(schools):,} school polygons, {len(places):,} places, {len(licences):,} licences"
+                  f" (loaded in {time.perf_counter() - started:.1f} s)")
+            sql_times, gpd_times = [], []
+            rows: list[dict] = []
+            analyst = pd.DataFrame()
+            for _ in range(args.runs):  # interleaved, so both sides see the same machine load
+                started = time.perf_counter()
+                rows = perimeter_violations(conn, CHECK_DAY)
+                sql_times.append(time.perf_counter() - started)
+                conn.rollback()
+                started = time.perf_counter()
+                analyst = analyst_check(schools, places, licences, CHECK_DAY)
+                gpd_times.append(time.perf_counter() - started)
+        sql_s, gpd_s = statistics.median(sql_times), statistics.median(gpd_times)
+        same, detail = compare(rows, analyst)
+        print(f"{'':28}{'median':>9}  runs")
+        print(f"{'PostGIS perimeter check':28}{sql_s:8.3f}s  " + " ".join(f"{t:.3f}" for t in sql_times))
+        print(f"{'geopandas sjoin(dwithin)':28}{gpd_s:8.3f}s  " + " ".join(f"{t:.3f}" for t in gpd_times))
+        print(f"ratio geopandas / PostGIS: {gpd_s / sql_s:.2f}x   (target: PostGIS < 2 s and faster)")
+        print(f"same violations: {'yes' if same else 'NO'} ({detail})")
+    finally:
+        cluster.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,108 @@
+"""Real OGC clients read the API: Debian's ogrinfo/ogr2ogr (GDAL 3.6) and the GDAL inside pyogrio."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from urllib.parse import parse_qs
+
+import pyogrio
+import pytest
+
+TABLE_COUNTS = {
+    "communities": "SELECT count(*) FROM community",
+    "grids": "SELECT count(*) FROM grid",
+    "buildings": "SELECT count(*) FROM building",
+    "schools": "SELECT count(*) FROM school",
+    "places": "SELECT count(*) FROM place",
+    "road_sections": "SELECT count(*) FROM road_section WHERE retired_on IS NULL",
+    "perimeter_violations": "SELECT count(*) FROM violation WHERE status <> 'closed'",
+}
+needs_gdal = pytest.mark.skipif(shutil.which("ogr2ogr") is None, reason="Debian gdal-bin not installed")
+
+
+def gdal(*args: str) -> str:
+    proc = subprocess.run(list(args), capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def db_count(db, query: str) -> int:
+    return db.execute(query).fetchone()[0]
+
+
+@needs_gdal
+def test_ogrinfo_lists_every_collection_with_db_counts(live, db):
+    out = gdal("ogrinfo", "-ro", "-al", "-so", f"OAPIF:{live.url}/ogc")
+    layers = dict(re.findall(r"Layer name: (\w+).*?Feature Count: (\d+)", out, re.S))
+    assert set(layers) == set(TABLE_COUNTS)
+    for name, query in TABLE_COUNTS.items():
+        assert int(layers[name]) == db_count(db, query), name
+
+
+@needs_gdal
+@pytest.mark.parametrize("collection", sorted(TABLE_COUNTS))
+def test_ogr2ogr_pages_through_every_collection(live, db, tmp_path, collection):
+    """A small page size forces GDAL through the next links; it must arrive at the database's count."""
+    out = tmp_path / f"{collection}.geojson"
+    gdal("ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", collection, "-oo", "PAGE_SIZE=7")
+    features = json.loads(out.read_text())["features"]
+    assert len(features) == db_count(db, TABLE_COUNTS[collection])
+    offsets = {parse_qs(q).get("offset", ["0"])[0] for p, q, _ in live.seen if p.endswith(f"/{collection}/items")}
+    assert len(offsets) > 1 or len(features) <= 7
+
+
+def test_pyogrio_reads_all_places_through_paging(live, db):
+    """The GDAL inside pyogrio (3.12, default 1,000-feature pages): all 2,500 places arrive."""
+    df = pyogrio.read_dataframe(f"OAPIF:{live.url}/ogc", layer="places")
+    assert len(df) == db_count(db, TABLE_COUNTS["places"])
+    assert df["ref"].is_unique
+    assert {"name", "category", "address"} <= set(df.columns)
+
+
+@needs_gdal
+def test_ogr2ogr_bbox_subset(live, db, tmp_path):
+    out = tmp_path / "bbox.geojson"
+    gdal("ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places",
+         "-spat", "113.0", "25.75", "113.02", "25.77")
+    got = len(json.loads(out.read_text())["features"])
+    expected = db_count(db, "SELECT count(*) FROM place WHERE geom && ST_MakeEnvelope(113.0, 25.75, 113.02, 25.77, 4326)")
+    assert 0 < got == expected < db_count(db, "SELECT count(*) FROM place")
+    assert any("bbox=" in q for p, q, _ in live.seen if p.endswith("/places/items"))  # filtered by the server
+
+
+@needs_gdal
+def test_ogr2ogr_attribute_filter_is_forwarded(live, db, tmp_path):
+    """GDAL forwards -where to the server because the OpenAPI document declares category."""
+    out = tmp_path / "bars.geojson"
+    before = len(live.seen)
+    gdal("ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places", "-where", "category = 'bar'")
+    features = json.loads(out.read_text())["features"]
+    assert len(features) == db_count(db, "SELECT count(*) FROM place WHERE category = 'bar'") > 0
+    assert {f["properties"]["category"] for f in features} == {"bar"}
+    queries = [q for p, q, _ in live.seen[before:] if p.endswith("/places/items")]
+    assert any(parse_qs(q).get("category") == ["bar"] for q in queries), queries
+
+
+def test_pyogrio_cql2_and_where(live, db):
+    df = pyogrio.read_dataframe(f"OAPIF:{live.url}/ogc", layer="places", where="category = 'internet_cafe'")
+    assert len(df) == db_count(db, "SELECT count(*) FROM place WHERE category = 'internet_cafe'") > 0
+
+
+@needs_gdal
+def test_authentication_header_passes_through(live, tmp_path):
+    """GDAL sends the configured Authorization header on every request, paging included.
+
+    TODO(auth issue): once accounts exist, also assert that the same read without the header is
+    refused (401) and that households appear only with a token scoped to their grid.
+    """
+    before = len(live.seen)
+    out = tmp_path / "grids.geojson"
+    gdal("ogr2ogr", "--config", "GDAL_HTTP_HEADERS", "Authorization: Bearer test-token-1",
+         "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places", "-oo", "PAGE_SIZE=500")
+    seen = live.seen[before:]
+    items_calls = [h for p, _, h in seen if p.endswith("/places/items")]
+    assert len(items_calls) >= 5
+    assert all(h.get("authorization") == "Bearer test-token-1" for _, _, h in seen)
