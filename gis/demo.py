@@ -99,7 +99,7 @@ def generate_street(seed: int = DEFAULT_SEED, communities: int = 6, grids: int =
 
     division = build_division(rng(1), communities, grids)
     community_stems = _community_stems(rng(2), communities)
-    school_at = school_grids(rng(3), division, round(grids / 4) if schools is None else schools)
+    school_at = school_grids(rng(3), division, max(1, round(grids / 4)) if schools is None else schools)
     school_frame = build_schools(rng(13), division, school_at, community_stems)
     add_lanes(rng(4), division, 0.5, school_at)
     road_names = _road_names(rng(5), division)
@@ -116,7 +116,7 @@ def generate_street(seed: int = DEFAULT_SEED, communities: int = 6, grids: int =
                                25 * grids if places is None else places, REFERENCE_DATE)
     grid_polygons = _with_defects(division) if with_defects else division.grids
 
-    to_wgs84 = _projector(division)
+    project, to_wgs84 = _projector(division)
     community_codes = np.array([f"{COUNTY_CODE}{STREET_CODE}{k + 1:03d}" for k in range(communities)])
     grid_codes = np.strings.add(community_codes[division.grid_community],
                                 np.strings.zfill(division.grid_seq.astype(str), 3))
@@ -137,14 +137,14 @@ def generate_street(seed: int = DEFAULT_SEED, communities: int = 6, grids: int =
     worker_male = w.random(n_workers) < 0.3  # most grid workers are women
     served = pd.Series(grid_codes).groupby(worker_of_grid).agg(";".join)
     worker_frame = pd.DataFrame({
-        "ref": np.strings.add("W", np.strings.zfill(np.arange(1, n_workers + 1).astype(str), 4)),
+        "ref": _refs("W", n_workers, 4),
         "name": person_names(w, worker_male), "phone": phones(w, n_workers),
         "grid_codes": served.to_numpy(),
     })
 
     road_of_building = road_names[buildings.road]
     door_plate = np.strings.add(np.strings.add(road_of_building, buildings.number.astype(str)), "号")
-    b_ref = np.strings.add("B", np.strings.zfill(np.arange(1, len(buildings.grid) + 1).astype(str), 6))
+    b_ref = _refs("B", len(buildings.grid), 6)
     building_frame = gpd.GeoDataFrame({
         "ref": b_ref,
         "name": np.strings.add(np.strings.add(door_plate, buildings.dong.astype(str)), "栋"),
@@ -155,17 +155,17 @@ def generate_street(seed: int = DEFAULT_SEED, communities: int = 6, grids: int =
     address = door_plate[h_building]
     for part in (" ", dong.astype(str), "栋", unit.astype(str), "单元", room_text, "室"):
         address = np.strings.add(address, part)
-    h_ref = np.strings.add("H", np.strings.zfill(np.arange(1, households + 1).astype(str), 7))
+    h_ref = _refs("H", households, 7)
     household_frame = gpd.GeoDataFrame({
         "ref": h_ref, "address": address, "building": dong.astype(str), "unit": unit.astype(str),
         "room": room_text, "building_ref": b_ref[h_building],
         # Where the household is expected to land, for checking the import's placement report.
         "grid_code": grid_codes[h_grid],
         "expected_placement": np.array(["inside", "border", "outside"])[misplaced],
-    }, geometry=to_wgs84(shapely.points(h_xy)), crs=4326)
+    }, geometry=gpd.GeoSeries(shapely.points(project(h_xy)), crs=4326), crs=4326)
 
     person_frame = pd.DataFrame({
-        "ref": np.strings.add("P", np.strings.zfill(np.arange(1, len(people.name) + 1).astype(str), 8)),
+        "ref": _refs("P", len(people.name), 8),
         "household_ref": h_ref[people.household], "name": people.name, "id_number": people.id_number,
         "phone": people.phone, "sex": np.where(people.male, "M", "F"),
         "birth_date": people.birth.astype("datetime64[s]"), "relation": people.relation,
@@ -175,28 +175,30 @@ def generate_street(seed: int = DEFAULT_SEED, communities: int = 6, grids: int =
         "activist": people.activist, "volunteer": people.volunteer,
     })
 
+    # Gates (校门) as the importer's text form, 'lon,lat' (several would be joined with '; ').
     gates = school_frame["gate"].to_numpy()
     has_gate = ~shapely.is_missing(gates)
-    gate_points = np.full(len(gates), None, dtype=object)
+    gate_text = np.full(len(gates), None, dtype=object)
     if has_gate.any():
-        gate_points[has_gate] = shapely.multipoints(to_wgs84(gates[has_gate]).to_numpy()[:, None])
+        lonlat = project(shapely.get_coordinates(gates[has_gate]))
+        gate_text[has_gate] = [f"{x:.{COORDINATE_DECIMALS}f},{y:.{COORDINATE_DECIMALS}f}" for x, y in lonlat]
     schools_out = gpd.GeoDataFrame({
-        "ref": np.strings.add("S", np.strings.zfill(np.arange(1, len(school_frame) + 1).astype(str), 3)),
+        "ref": _refs("S", len(school_frame), 3),
         "name": school_frame["name"].to_numpy(), "level": school_frame["level"].to_numpy(),
-        "gates": gpd.GeoSeries(gate_points, crs=4326),
+        "gates": gate_text,
     }, geometry=to_wgs84(school_frame["geometry"].to_numpy()), crs=4326)
 
     p_road = place_frame["road_index"].to_numpy()
     p_number = np.arange(1, len(place_frame) + 1) % 300 + 1
     places_out = gpd.GeoDataFrame({
-        "ref": np.strings.add("PL", np.strings.zfill(np.arange(1, len(place_frame) + 1).astype(str), 5)),
+        "ref": _refs("PL", len(place_frame), 5),
         "name": place_frame["name"].to_numpy(), "category": place_frame["category"].to_numpy(),
         "address": np.strings.add(np.strings.add(road_names[p_road], p_number.astype(str)), "号门面"),
         **{c: place_frame[c].to_numpy() for c in place_frame.columns if c.startswith("licence_")},
     }, geometry=to_wgs84(place_frame["geometry"].to_numpy()), crs=4326)
 
     roads_out = gpd.GeoDataFrame({
-        "ref": np.strings.add("R", np.strings.zfill(np.arange(1, len(division.roads) + 1).astype(str), 4)),
+        "ref": _refs("R", len(division.roads), 4),
         "name": road_names, "kind": division.road_kind,
     }, geometry=to_wgs84(division.roads), crs=4326)
 
@@ -205,11 +207,20 @@ def generate_street(seed: int = DEFAULT_SEED, communities: int = 6, grids: int =
                       schools=schools_out, places=places_out, roads=roads_out)
 
 
-def _projector(division: Division) -> Callable[[np.ndarray], gpd.GeoSeries]:
-    """Metric plane → EPSG:4326: a transverse Mercator (k = 1) centred on the street's centre."""
+def _refs(prefix: str, n: int, width: int) -> np.ndarray:
+    """Record ids: prefix + zero-padded 1-based number (B000001)."""
+    if n == 0:
+        return np.array([], dtype=str)
+    return np.strings.add(prefix, np.strings.zfill(np.arange(1, n + 1).astype(str), width))
+
+
+def _projector(division: Division
+               ) -> tuple[Callable[[np.ndarray], np.ndarray], Callable[[np.ndarray], gpd.GeoSeries]]:
+    """Metric plane → EPSG:4326, for (n, 2) coordinates and for geometries: a transverse Mercator
+    (k = 1) whose false origin puts the street's centre on CENTRE."""
     x0, y0, x1, y1 = division.street.bounds
     local = CRS.from_proj4(f"+proj=tmerc +lat_0={CENTRE[1]} +lon_0={CENTRE[0]} +k=1 "
-                           f"+x_0={-(x0 + x1) / 2} +y_0={-(y0 + y1) / 2} +ellps=WGS84 +units=m +no_defs")
+                           f"+x_0={(x0 + x1) / 2} +y_0={(y0 + y1) / 2} +ellps=WGS84 +units=m +no_defs")
     transformer = Transformer.from_crs(local, CRS.from_epsg(4326), always_xy=True)
 
     def project(xy: np.ndarray) -> np.ndarray:
@@ -217,9 +228,12 @@ def _projector(division: Division) -> Callable[[np.ndarray], gpd.GeoSeries]:
         return np.round(np.column_stack([lon, lat]), COORDINATE_DECIMALS)
 
     def to_wgs84(geoms: np.ndarray) -> gpd.GeoSeries:
-        return gpd.GeoSeries(shapely.transform(np.asarray(geoms, dtype=object), project), crs=4326)
+        geoms = np.asarray(geoms, dtype=object)
+        if len(geoms) and (shapely.get_type_id(geoms) == 0).all():  # points: skip the copy per geometry
+            return gpd.GeoSeries(shapely.points(project(shapely.get_coordinates(geoms))), crs=4326)
+        return gpd.GeoSeries(shapely.transform(geoms, project), crs=4326)
 
-    return to_wgs84
+    return project, to_wgs84
 
 
 def _community_stems(rng: np.random.Generator, n: int) -> list[str]:
@@ -258,21 +272,29 @@ def _road_names(rng: np.random.Generator, division: Division) -> np.ndarray:
 
 
 def _with_defects(division: Division) -> np.ndarray:
-    """The grids with two faults in the first community: a ~150 m² notch cut out of one grid where
-    it meets a neighbour (a gap) and a ~150 m² bulge of another grid into its neighbour (an overlap)."""
+    """The grids with two faults in the first community, each a ~150 m² triangle on an edge two grids
+    share: one grid's side is bent inward (a gap) and another's outward over its neighbour (an overlap).
+    Only one vertex is added, off the shared edge, so no other sliver appears after rounding."""
     grids = division.grids.copy()
     members = np.flatnonzero(division.grid_community == 0)
-    pairs = [(a, b) for i, a in enumerate(members) for b in members[i + 1:]
+    pairs = [(int(a), int(b)) for i, a in enumerate(members) for b in members[i + 1:]
              if shapely.length(shapely.intersection(grids[a], grids[b])) > 50]
     if len(pairs) < 2:
         raise ValueError("--with-defects needs a first community of at least three grids")
-    for (a, b), fault in zip(pairs[:2], ("gap", "overlap"), strict=False):
-        shared = shapely.line_merge(shapely.intersection(grids[a], grids[b]))
-        spot = shapely.buffer(shapely.line_interpolate_point(shared, 0.5, normalized=True), 10)
-        if fault == "gap":
-            grids[a] = shapely.difference(grids[a], spot)
-        else:
-            grids[a] = shapely.union(grids[a], shapely.intersection(spot, grids[b]))
+    for (a, b), inward in zip(pairs[:2], (True, False), strict=False):
+        ring = shapely.get_coordinates(grids[a].exterior)
+        theirs = {tuple(xy) for xy in shapely.get_coordinates(grids[b].exterior)}
+        shared = [k for k in range(len(ring) - 1)
+                  if tuple(ring[k]) in theirs and tuple(ring[k + 1]) in theirs]
+        k = shared[len(shared) // 2]  # the middle segment of the shared side: between its inner points
+        p, q = ring[k], ring[k + 1]
+        length = float(np.hypot(*(q - p)))
+        normal = np.array([p[1] - q[1], q[0] - p[0]]) / length
+        mid = (p + q) / 2
+        if shapely.contains_xy(grids[a], *(mid + normal * 0.5)) != inward:
+            normal = -normal
+        apex = mid + normal * min(10.0, 300.0 / length)  # triangle area = length * depth / 2 = 150 m²
+        grids[a] = shapely.Polygon(np.concatenate([ring[:k + 1], [apex], ring[k + 1:]]))
     return grids
 
 
@@ -295,22 +317,29 @@ def load_demo(conn: psycopg.Connection, street: DemoStreet, progress: Progress |
               ) -> dict[str, int]:
     """Load the street through the importer, register layers first, then schools, places and roads
     when their layers exist. Returns rows per layer, plus households reported on a grid border or
-    outside every grid (``households_border``, ``households_outside``). The caller commits."""
+    outside every grid (``households_border``, ``households_outside``).
+
+    All or nothing: inside the caller's transaction when one is open (the caller commits), else in a
+    transaction of its own."""
     from gis.importing import LAYERS, load_frame
 
     counts: dict[str, int] = {}
-    for layer, frame in street.layers().items():
-        if layer not in LAYERS:
-            continue
+    with conn.transaction():
+        for layer, frame in street.layers().items():
+            if layer not in LAYERS:
+                continue
+            if len(frame) == 0:  # e.g. schools=0: the importer refuses an empty file
+                counts[layer] = 0
+                continue
 
-        def step(done: int, total: int, layer: str = layer) -> None:
-            if progress is not None:
-                progress(layer, done, total)
+            def step(done: int, total: int, layer: str = layer) -> None:
+                if progress is not None:
+                    progress(layer, done, total)
 
-        report = load_frame(conn, layer, frame, progress=step)
-        counts[layer] = report.rows
-        step(report.rows, report.rows)
-        if layer == "households":
-            counts["households_border"] = len(report.border)
-            counts["households_outside"] = len(report.outside)
+            report = load_frame(conn, layer, frame, progress=step)
+            counts[layer] = report.rows
+            step(report.rows, report.rows)
+            if layer == "households":
+                counts["households_border"] = len(report.border)
+                counts["households_outside"] = len(report.outside)
     return counts

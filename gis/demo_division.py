@@ -48,7 +48,7 @@ def _edges(rng: np.random.Generator, cols: int, rows: int) -> tuple[np.ndarray, 
     Row 0 is the north edge of the street; y grows to the north."""
     cc, rr = np.meshgrid(np.arange(cols + 1), np.arange(rows + 1), indexing="ij")
     nodes = np.stack([cc * CELL_W, -rr * CELL_H], axis=-1).astype(float)
-    nodes += rng.uniform(-NODE_JITTER, NODE_JITTER, nodes.shape) * [CELL_W, CELL_H]
+    nodes += rng.uniform(-NODE_JITTER, NODE_JITTER, nodes.shape) * np.array([CELL_W, CELL_H])
 
     def polyline(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         d = b - a

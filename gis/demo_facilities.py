@@ -39,6 +39,13 @@ NEAR_CAFE_SHARE = 0.4  # primary/middle schools given an internet cafe inside 20
 FAR_CAFE_SHARE = 0.3  # ... and one just beyond, 205-260 m (compliant, close to the line)
 
 
+def blank(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``values`` as objects with None where ``where`` holds (an absent value, not an empty string)."""
+    out = np.asarray(values).astype(object)
+    out[where] = None
+    return out
+
+
 def school_grids(rng: np.random.Generator, division: Division, count: int) -> np.ndarray:
     """Grids that get a school: cells two apart in both directions, so campuses never touch."""
     cell = division.grid_cell
@@ -50,8 +57,13 @@ def build_schools(rng: np.random.Generator, division: Division, grids: np.ndarra
                   community_stems: list[str]) -> pd.DataFrame:
     """Schools: name, level, campus polygon (``geometry``) and, for most, a gate point (``gate``)."""
     n = len(grids)
-    levels = rng.choice(list(LEVEL_SHARE), n, p=list(LEVEL_SHARE.values()))
-    size = np.array([[rng.uniform(*CAMPUS_SIZE[lv][0]), rng.uniform(*CAMPUS_SIZE[lv][1])] for lv in levels])
+    # Level counts follow the shares (largest remainder), so even 15 schools have every level.
+    share = np.array(list(LEVEL_SHARE.values())) * n
+    count = np.floor(share).astype(int)
+    count[np.argsort(count - share)[: n - count.sum()]] += 1
+    levels = rng.permutation(np.repeat(list(LEVEL_SHARE), count))
+    size = np.array([[rng.uniform(*CAMPUS_SIZE[lv][0]), rng.uniform(*CAMPUS_SIZE[lv][1])] for lv in levels]
+                    ).reshape(-1, 2)
     centre = shapely.get_coordinates(shapely.centroid(division.grids[grids])).reshape(-1, 2)
     centre = centre + rng.uniform(-15, 15, (n, 2))
     campus = rotated_rectangles(centre, size[:, 0], size[:, 1], rng.normal(0, 0.08, n))
@@ -70,8 +82,8 @@ def build_schools(rng: np.random.Generator, division: Division, grids: np.ndarra
             names.append(f"郴州市苏仙区第{CHINESE_ORDINALS[k]}{SCHOOL_SUFFIX[level]}")
             continue
         stems = [community_stems[division.grid_community[grid]], *ROAD_STEMS]
-        name = next((f"{s}{SCHOOL_SUFFIX[level]}" for s in stems if f"{s}{SCHOOL_SUFFIX[level]}" not in names),
-                    f"{stems[0]}{SCHOOL_SUFFIX[level]}{len(names)}")
+        suffix = SCHOOL_SUFFIX[level]
+        name = next((s + suffix for s in stems if s + suffix not in names), f"{stems[0]}{suffix}{len(names)}")
         names.append(name)
     return pd.DataFrame({"name": names, "level": levels, "geometry": campus, "gate": gates,
                          "grid_index": grids})
@@ -102,8 +114,8 @@ def build_places(rng: np.random.Generator, division: Division, schools: pd.DataF
     # Internet cafes placed on purpose around primary and middle schools: inside 200 m and just out.
     targets = schools.index[schools["level"].isin(["primary", "middle"]).to_numpy()]
     extra_xy, extra_cat = [], []
-    for share, (low, high) in ((NEAR_CAFE_SHARE, (30, 190)), (FAR_CAFE_SHARE, (205, 260))):
-        chosen = targets[rng.random(len(targets)) < share]
+    for rate, (low, high) in ((NEAR_CAFE_SHARE, (30, 190)), (FAR_CAFE_SHARE, (205, 260))):
+        chosen = targets[rng.random(len(targets)) < rate]
         if len(chosen) == 0:
             continue
         ring = shapely.get_coordinates(shapely.get_exterior_ring(schools.loc[chosen, "geometry"].to_numpy()))
@@ -136,8 +148,8 @@ def build_places(rng: np.random.Generator, division: Division, schools: pd.DataF
     displayed = rng.random(n) >= 0.10
     return pd.DataFrame({
         "name": names, "category": category, "geometry": shapely.points(xy), "road_index": road,
-        "licence_kind": np.where(missing, None, kind),
-        "licence_number": np.where(missing, None, number),
-        "licence_valid_until": np.where(missing, None, valid_until),
+        "licence_kind": blank(kind, missing),
+        "licence_number": blank(number, missing),
+        "licence_valid_until": blank(valid_until, missing),
         "licence_displayed": np.where(missing, False, displayed),
     })

@@ -14,6 +14,7 @@ import pandas as pd
 import shapely
 
 from gis.demo_division import Division, rotated_rectangles
+from gis.demo_facilities import blank
 from gis.demo_names import (
     CHENZHOU_COUNTIES,
     GIVEN_FEMALE,
@@ -91,7 +92,7 @@ def random_surnames(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.array(list(SURNAMES))[rng.choice(len(SURNAMES), n, p=weights / weights.sum())]
 
 
-def grid_workers(rng: np.random.Generator, grid_community: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def grid_workers(rng: np.random.Generator, grid_community: np.ndarray) -> tuple[np.ndarray, int]:
     """Worker index of every grid: one worker per grid, but about one in ten serves the next grid of
     the same community too. Returns (worker of each grid, number of workers)."""
     n = len(grid_community)
@@ -102,7 +103,8 @@ def grid_workers(rng: np.random.Generator, grid_community: np.ndarray) -> tuple[
     return worker, int(worker.max()) + 1
 
 
-def _slots(rng: np.random.Generator, division: Division, blocked: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _slots(rng: np.random.Generator, division: Division, blocked: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
     """Building plots: a jittered lattice over the street, kept well inside a grid and off lanes and
     campuses. Returns (plot centres (n, 2), grid index of each), at least one plot per grid."""
     x0, y0, x1, y1 = division.street.bounds
@@ -185,7 +187,8 @@ def _addresses(division: Division, xy: np.ndarray, grid: np.ndarray
     along = shapely.line_locate_point(lines, points)
     here = shapely.get_coordinates(shapely.line_interpolate_point(lines, along))
     ahead = shapely.get_coordinates(shapely.line_interpolate_point(lines, along + 1.0))
-    left = np.cross(ahead - here, xy - here) > 0
+    t, d = ahead - here, xy - here
+    left = t[:, 0] * d[:, 1] - t[:, 1] * d[:, 0] > 0  # the building is left of the road's direction
     frame = pd.DataFrame({"road": road, "grid": grid, "along": along, "left": left,
                           "x": xy[:, 0], "y": xy[:, 1]})
     compounds = frame.groupby(["road", "grid"], sort=True).agg(
@@ -211,7 +214,10 @@ def household_rooms(b: Buildings, h_building: np.ndarray, h_rank: np.ndarray,
     """Unit and room of each household, spread over the building rather than filling floor 1 first."""
     occupied = np.bincount(h_building, minlength=len(b.grid))[h_building]
     capacity = (b.units * b.floors * b.doors)[h_building]
-    position = np.floor((h_rank + rng.random(len(h_rank))) * capacity / occupied).astype(int)
+    # Household r takes a flat in [floor(r·s), floor((r+1)·s)), s = flats per household ≥ 1: distinct.
+    stride = capacity / occupied
+    low, high = np.floor(h_rank * stride), np.floor((h_rank + 1) * stride)
+    position = (low + np.floor(rng.random(len(h_rank)) * (high - low))).astype(int)
     per_unit = (b.floors * b.doors)[h_building]
     unit = position // per_unit + 1
     within = position % per_unit
@@ -355,8 +361,7 @@ def build_people(rng: np.random.Generator, sizes: np.ndarray, reference: np.date
     birth = reference - days.astype("timedelta64[D]")
     floating = floating_h[hh]
     id_number = id_numbers(rng, birth, male, floating, hh)
-    phone = np.where(age >= 14, phones(rng, n), None)
-    phone[rng.random(n) < 0.05] = None
+    phone = blank(phones(rng, n), (age < 14) | (rng.random(n) < 0.05))
 
     employment = _employment(rng, age, male, floating)
     poverty = np.full(n, None, dtype=object)
@@ -395,7 +400,8 @@ def _flag(rng: np.random.Generator, weights: np.ndarray, rate: float, n: int) ->
     return flag
 
 
-def _employment(rng: np.random.Generator, age: np.ndarray, male: np.ndarray, floating: np.ndarray) -> np.ndarray:
+def _employment(rng: np.random.Generator, age: np.ndarray, male: np.ndarray, floating: np.ndarray
+                ) -> np.ndarray:
     """Employment by age: preschool, student, working age (most employed), retired from 55/60."""
     u = rng.random(len(age))
     retire_age = np.where(male, 60, 55)
@@ -404,8 +410,8 @@ def _employment(rng: np.random.Generator, age: np.ndarray, male: np.ndarray, flo
     young = np.where(u < 0.55, "student", np.where(u < 0.9, "employed", np.where(u < 0.95, "unemployed",
                                                                                  "other")))
     old = np.where(u < 0.82, "retired", np.where(u < 0.9, "employed", "other"))
-    return np.select([age < 6, age < 18, age < 23, age < retire_age], ["preschool", "student", young, working],
-                     old).astype(str)
+    return np.select([age < 6, age < 18, age < 23, age < retire_age],
+                     ["preschool", "student", young, working], old).astype(str)
 
 
 def id_numbers(rng: np.random.Generator, birth: np.ndarray, male: np.ndarray, floating: np.ndarray,
@@ -436,8 +442,11 @@ def id_numbers(rng: np.random.Generator, birth: np.ndarray, male: np.ndarray, fl
         seq[dup] = rng.integers(0, 500, int(dup.sum())) * 2 + male[dup]
     else:
         raise RuntimeError("could not draw distinct ID numbers")
-    digits = (first17[:, None] // 10 ** np.arange(16, -1, -1)) % 10
-    weights = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
-    # gis.codes.id_number_check_digit, vectorised (the tests check every number with gis.codes).
-    check = np.array(list("10X98765432"))[(digits * weights).sum(axis=1) % 11]
+    # gis.codes.id_number_check_digit, vectorised (the tests check every number with gis.codes):
+    # the weighted digit sum, one digit position at a time to keep memory flat.
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = np.zeros(n, dtype=np.int64)
+    for position, weight in enumerate(weights):
+        total += (first17 // 10 ** (16 - position)) % 10 * weight
+    check = np.array(list("10X98765432"))[total % 11]
     return np.strings.add(first17.astype(str), check)

@@ -212,13 +212,17 @@ def update_grid(conn: psycopg.Connection, code: str, name: str, geometry: Any, r
     if not name.strip():
         raise InvalidInput.one("name", "must not be blank")
     geom = area_polygon(geometry, crs=crs, bbox=bbox)
+    # The FROM subquery reads the row as it was before this UPDATE: the old boundary.
     row = conn.execute(
-        f"UPDATE grid SET name = %(name)s, ref = %(ref)s, geom = {_GEOM_PARAM} WHERE code = %(code)s "
-        "RETURNING code", {"code": code, "name": name.strip(), "ref": ref, "geom": geom}).fetchone()
+        f"UPDATE grid g SET name = %(name)s, ref = %(ref)s, geom = {_GEOM_PARAM} "
+        "FROM (SELECT geom FROM grid WHERE code = %(code)s) old WHERE g.code = %(code)s "
+        "RETURNING ST_AsBinary(ST_Union(old.geom, g.geom))",
+        {"code": code, "name": name.strip(), "ref": ref, "geom": geom}).fetchone()
     if row is None:
         raise NotFound("grid", code)
-    # Households that were in the grid are found by code; the ones the new boundary takes in, by area.
-    reassign_households(conn, area=geom, grid_codes=[code])
+    # Old and new boundary together: households leaving, entering, or whose border status changes
+    # (a neighbour's household on the old shared edge becomes inside).
+    reassign_households(conn, area=bytes(row[0]), grid_codes=[code])
     return get_grid(conn, code)
 
 

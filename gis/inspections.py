@@ -60,11 +60,13 @@ def record_violations(conn: psycopg.Connection, day: date, actor: str = "check",
             added AS (
                 INSERT INTO violation (place_id, rule_id, school_id, distance_m, reason, found_on)
                 SELECT f.place_id, f.rule_id, f.school_id, f.distance_m, f.reason, %(day)s FROM found f
-                WHERE NOT EXISTS (SELECT 1 FROM violation v WHERE v.place_id = f.place_id AND v.status <> 'closed')
+                WHERE NOT EXISTS (SELECT 1 FROM violation v
+                                  WHERE v.place_id = f.place_id AND v.status <> 'closed')
                 RETURNING id),
             events AS (
                 INSERT INTO violation_event (violation_id, from_status, to_status, actor, note)
-                SELECT id, NULL, 'open', %(actor)s, 'found by the perimeter check of ' || %(day)s::text FROM added)
+                SELECT id, NULL, 'open', %(actor)s, 'found by the perimeter check of ' || %(day)s::text
+                FROM added)
             SELECT (SELECT count(*) FROM added), (SELECT count(*) FROM updated)""",
             {**cols, "day": day, "actor": actor}).fetchone()
     assert counts is not None
@@ -112,9 +114,11 @@ def move(conn: psycopg.Connection, violation_id: int, to_status: str, actor: str
         if to_status not in TRANSITIONS[row[0]]:
             allowed = ", ".join(TRANSITIONS[row[0]]) or "nothing (it is closed)"
             raise Conflict(f"violation {violation_id} is {row[0]}: it can move to {allowed}, not {to_status}")
-        conn.execute("UPDATE violation SET status = %s, updated_at = now() WHERE id = %s", [to_status, violation_id])
-        conn.execute("INSERT INTO violation_event (violation_id, from_status, to_status, actor, inspection_id, note)"
-                     " VALUES (%s, %s, %s, %s, %s, %s)", [violation_id, row[0], to_status, actor, inspection_id, note])
+        conn.execute("UPDATE violation SET status = %s, updated_at = now() WHERE id = %s",
+                     [to_status, violation_id])
+        conn.execute("INSERT INTO violation_event (violation_id, from_status, to_status, actor,"
+                     " inspection_id, note) VALUES (%s, %s, %s, %s, %s, %s)",
+                     [violation_id, row[0], to_status, actor, inspection_id, note])
     return violation(conn, violation_id)
 
 
@@ -141,7 +145,7 @@ def record_inspection(conn: psycopg.Connection, place: str | int, inspector: str
         assert row is not None
         inspection_id = int(row[0])
         if licence_displayed is not None:
-            conn.execute("UPDATE licence SET displayed = %s WHERE place_id = %s AND displayed IS DISTINCT FROM %s",
+            conn.execute("UPDATE licence SET displayed = %s WHERE place_id = %s AND displayed <> %s",
                          [licence_displayed, place_id, licence_displayed])
     active = conn.execute("SELECT id, status FROM violation WHERE place_id = %s AND status <> 'closed'",
                           [place_id]).fetchone()
@@ -162,8 +166,9 @@ def record_inspection(conn: psycopg.Connection, place: str | int, inspector: str
             else:
                 outcome = move(conn, violation_id, "closed", inspector, "re-check: no longer violates",
                                inspection_id)
-    return {"inspection_id": inspection_id, "place_id": place_id,
-            "violation": outcome if outcome is not None else (violation(conn, int(active[0])) if active else None)}
+    if outcome is None and active is not None:
+        outcome = violation(conn, int(active[0]))
+    return {"inspection_id": inspection_id, "place_id": place_id, "violation": outcome}
 
 
 def inspections_of(conn: psycopg.Connection, place: str | int) -> list[dict[str, Any]]:

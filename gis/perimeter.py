@@ -42,7 +42,7 @@ def resolve_school(conn: psycopg.Connection, key: str) -> int:
     return int(row[0])
 
 
-def _centre(conn: psycopg.Connection, scope: Scope, school_id: int | None) -> tuple[float, float]:
+def check_centre(conn: psycopg.Connection, scope: Scope, school_id: int | None) -> tuple[float, float]:
     """Centre of the data being checked, for the local TM (any point near it will do)."""
     if scope.community or scope.grid:
         table, code = ("community", scope.community) if scope.community else ("grid", scope.grid)
@@ -75,7 +75,7 @@ def perimeter_violations(conn: psycopg.Connection, day: date | None = None,
     scope = scope or Scope()
     day = day or date.today()
     school_id = resolve_school(conn, scope.school) if scope.school else None
-    srid = local_tm_srid(conn, *_centre(conn, scope, school_id))
+    srid = local_tm_srid(conn, *check_centre(conn, scope, school_id))
     params = {"day": day, "srid": srid, "school": school_id, "community": scope.community, "grid": scope.grid,
               "place": scope.place_id}
     with conn.cursor(row_factory=dict_row) as cur:

@@ -11,7 +11,8 @@ from openpyxl import Workbook
 from gis.perimeter import CSV_COLUMNS
 
 PROPERTIES = ("place_id", "place_ref", "place_name", "category", "address", "school_id", "school_ref",
-              "school_name", "school_level", "rule_id", "rule", "kind", "method", "distance_m", "licence_state")
+              "school_name", "school_level", "rule_id", "rule", "kind", "method", "distance_m",
+              "licence_state")
 
 
 def as_geojson(rows: list[dict[str, Any]]) -> dict[str, Any]:

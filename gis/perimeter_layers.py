@@ -15,8 +15,8 @@ _LEVEL_NAMES = {"幼儿园": "kindergarten", "小学": "primary", "初中": "mid
 _CATEGORY_NAMES = {"网吧": "internet_cafe", "游戏厅": "game_hall", "麻将馆": "mahjong_parlor",
                    "歌舞娱乐": "entertainment", "酒吧": "bar", "烟草零售": "tobacco", "烟草": "tobacco",
                    "彩票": "lottery", "出版物": "publication_shop", "书店": "publication_shop",
-                   "食品店": "food_shop", "五小门店": "small_shop", "餐馆": "restaurant", "餐饮": "restaurant",
-                   "其他": "other"}
+                   "食品店": "food_shop", "五小门店": "small_shop", "餐馆": "restaurant",
+                   "餐饮": "restaurant", "其他": "other"}
 _PAIR = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[ ,]\s*(-?\d+(?:\.\d+)?)\s*$")
 GATE_REACH_M = 500  # a gate farther than this from its campus is a typo or swapped coordinates
 

@@ -36,7 +36,7 @@ def rule_problems(conn: psycopg.Connection, rule: dict[str, Any]) -> list[Proble
     """Everything wrong with a rule, checked against the vocabularies in the database."""
     problems = []
     if not _REGION.match(str(rule.get("region", ""))):
-        problems.append(Problem("region", "must be 'national' or an administrative code prefix of 2-12 digits"))
+        problems.append(Problem("region", "'national' or an administrative code prefix of 2-12 digits"))
     categories = {r[0] for r in conn.execute("SELECT code FROM place_category")}
     if rule.get("category") not in categories:
         problems.append(Problem("category", f"unknown; one of {', '.join(sorted(categories))}"))
@@ -73,8 +73,8 @@ RETURNING = " RETURNING id, region, category, school_levels, distance_m, kind, m
 
 
 def add_rule(conn: psycopg.Connection, rule: dict[str, Any]) -> dict[str, Any]:
-    return _write(conn, "INSERT INTO perimeter_rule (region, category, school_levels, distance_m, kind, method,"
-                        " note) VALUES (%s, %s, %s, %s, %s, %s, %s)" + RETURNING, rule)
+    return _write(conn, "INSERT INTO perimeter_rule (region, category, school_levels, distance_m, kind,"
+                        " method, note) VALUES (%s, %s, %s, %s, %s, %s, %s)" + RETURNING, rule)
 
 
 def change_rule(conn: psycopg.Connection, rule_id: int, rule: dict[str, Any]) -> dict[str, Any]:

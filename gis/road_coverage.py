@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from gis.road_cutting import sql_text
+from gis.road_sql import sql_text
 
 LEVELS = ("total", "street", "community", "grid")
 OVERLAP_TOLERANCE_M = 1.0  # shorter shared stretches are digitising noise at a junction

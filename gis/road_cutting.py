@@ -1,32 +1,25 @@
 """Cutting roads into responsibility sections (路段): at intersections, at a maximum length, by hand.
 
 Every cut is set-based: the sources (live sections, or whole roads not cut yet) go into a temporary
-table, one SQL statement turns them into pieces, one replaces the sources by their pieces, and the
-new sections are described (from/to, length, grids) in a few more statements. No per-road loop.
+table, one SQL statement turns them into pieces, a few describe the pieces there (code, from/to,
+length, grid shares), one replaces the sources by their pieces and one moves the assignments over.
+No per-road loop.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal
 
 import psycopg
 
-from gis.errors import InvalidInput, NotFound
+from gis.errors import Conflict, InvalidInput, NotFound
+from gis.road_sql import sql_statements, sql_text
 
 CutMethod = Literal["intersections", "max_length"]
 SPLIT_TOLERANCE_M = 5.0  # a hand split farther than this from the line is a mistake, not a split
 MIN_PIECE_M = 1.0  # a hand split closer than this to an end of the section would leave a sliver
-
-
-def sql_text(name: str) -> str:
-    return resources.files("gis.sql").joinpath(f"{name}.sql").read_text("utf-8")
-
-
-def sql_statements(name: str) -> list[str]:
-    """The statements of a packaged .sql file holding several, separated by a blank line after ';'."""
-    return [s.strip() for s in sql_text(name).split(";\n\n") if s.strip()]
+CUT_LOCK_KEY = 4_857_303  # advisory lock serialising cuts (migrations use 4_857_201)
 
 
 _SCRATCH = """
@@ -34,9 +27,12 @@ CREATE TEMP TABLE IF NOT EXISTS cut_source (
     src_key bigint PRIMARY KEY, parent_id bigint, parent_code text, road_id bigint NOT NULL,
     geom geometry(LineString, 4326) NOT NULL) ON COMMIT DROP;
 CREATE TEMP TABLE IF NOT EXISTS cut_piece (
-    src_key bigint NOT NULL, part integer NOT NULL, parts integer NOT NULL, geom geometry NOT NULL)
-    ON COMMIT DROP;
-TRUNCATE cut_source, cut_piece;
+    src_key bigint NOT NULL, part integer NOT NULL, parts integer NOT NULL, geom geometry NOT NULL,
+    code text, road_name text, length_m double precision, from_desc text, to_desc text) ON COMMIT DROP;
+CREATE TEMP TABLE IF NOT EXISTS cut_share (
+    code text NOT NULL, grid_code text, community_code text, street_name text,
+    length_m double precision NOT NULL) ON COMMIT DROP;
+TRUNCATE cut_source, cut_piece, cut_share;
 """
 
 # Sources in scope: live sections, and roads without any live section (cut as a whole).
@@ -81,6 +77,9 @@ class CutResult:
 
 
 def _prepare(conn: psycopg.Connection, roads: list[str] | None, sections: list[int] | None) -> int:
+    # Cuts queue behind each other: a second planner's cut then starts from the first one's sections
+    # instead of cutting the same parents twice.
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", [CUT_LOCK_KEY])
     conn.execute(_SCRATCH)
     cur = conn.execute(_SOURCES, {"roads": roads, "sections": sections})
     conn.execute("ANALYZE cut_source")  # the planner then joins it to road's GiST index
@@ -88,20 +87,14 @@ def _prepare(conn: psycopg.Connection, roads: list[str] | None, sections: list[i
 
 
 def _replace(conn: psycopg.Connection, sources: int) -> CutResult:
+    """Describe the pieces, put them in place of their sources and move the assignments over."""
+    for statement in sql_statements("roads_describe_pieces"):
+        conn.execute(statement)  # type: ignore[arg-type]
+    replaced = conn.execute("SELECT count(DISTINCT src_key) FROM cut_piece").fetchone()
     new_ids = [r[0] for r in conn.execute(sql_text("roads_replace_sections"))]
-    replaced = conn.execute(
-        "SELECT count(DISTINCT src_key) FROM cut_piece p JOIN cut_source s USING (src_key)"
-        " WHERE s.parent_id IS NULL OR p.parts > 1").fetchone()
-    describe_sections(conn, new_ids)
     conn.execute(sql_text("roads_inherit_assignments"), {"new_ids": new_ids})
     conn.execute(_DROP_EMPTY_PARENTS, {"new_ids": new_ids})
     return CutResult(sources, replaced[0] if replaced else 0, len(new_ids))
-
-
-def describe_sections(conn: psycopg.Connection, ids: list[int]) -> None:
-    """Fill from/to, grid shares, main grid/community/street of the given sections."""
-    for statement in sql_statements("roads_describe_sections"):
-        conn.execute(statement, {"new_ids": ids})  # type: ignore[arg-type]
 
 
 def cut_roads(conn: psycopg.Connection, method: CutMethod, max_length_m: float | None = None,
@@ -150,6 +143,9 @@ def split_section(conn: psycopg.Connection, section_id: int, lon: float, lat: fl
         _prepare(conn, None, [section_id])
         conn.execute(_SPLIT_PIECES, {"f": fraction})
         _replace(conn, 1)
-        return [r[0] for r in conn.execute(
+        ids = [r[0] for r in conn.execute(
             "SELECT id FROM road_section WHERE parent_id = %s AND retired_on IS NULL ORDER BY code",
             [section_id])]
+    if len(ids) != 2:  # another planner re-cut the section between our check and our lock
+        raise Conflict(f"section {section_id} was cut by someone else meanwhile; reload it")
+    return ids

@@ -10,7 +10,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.errors import InvalidInput
-from gis.road_cutting import sql_text
+from gis.road_sql import sql_text
 
 _TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
 MAX_SHOP_DISTANCE_M = 50.0  # a shop farther from every section does not front a road we manage

@@ -41,8 +41,9 @@ def local_tm(lon: float, lat: float) -> CRS:
     return CRS.from_proj4(f"+proj=tmerc +lat_0={lat} +lon_0={lon} +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m")
 
 
-def synthetic_city(n_schools: int, n_places: int, centre: tuple[float, float] = CENTRE, size_m: float = 30_000,
-                   seed: int = 7) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
+def synthetic_city(n_schools: int, n_places: int, centre: tuple[float, float] = CENTRE,
+                   size_m: float = 30_000, seed: int = 7
+                   ) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, pd.DataFrame]:
     """Schools (rotated rectangular campuses, 60-300 m a side), places and their licences."""
     rng = np.random.default_rng(seed)
     to_lonlat = Transformer.from_crs(local_tm(*centre), "EPSG:4326", always_xy=True)
@@ -77,7 +78,8 @@ def synthetic_city(n_schools: int, n_places: int, centre: tuple[float, float] = 
     state = state[state != "none"]
     lic["kind"] = "business"
     lic["number"] = [f"L{i}" for i in range(len(lic))]
-    lic["valid_until"] = np.where(state == "expired", CHECK_DAY - timedelta(days=30), CHECK_DAY + timedelta(days=365))
+    lic["valid_until"] = np.where(state == "expired", CHECK_DAY - timedelta(days=30),
+                                  CHECK_DAY + timedelta(days=365))
     lic["displayed"] = state != "hidden"
     return schools, places, lic.rename(columns={"ref": "place_ref"}).reset_index(drop=True)
 
@@ -120,7 +122,8 @@ def analyst_check(schools: gpd.GeoDataFrame, places: gpd.GeoDataFrame, licences:
     near = places[suspect].to_crs(metric_crs)
     protected = schools[schools["level"].isin(["primary", "middle"])].to_crs(metric_crs)
     pairs = gpd.sjoin(near, protected, predicate="dwithin", distance=200.0, how="inner")
-    pairs["distance_m"] = shapely.distance(pairs.geometry.values, protected.geometry.loc[pairs["index_right"]].values)
+    pairs["distance_m"] = shapely.distance(pairs.geometry.values,
+                                           protected.geometry.loc[pairs["index_right"]].values)
     nearest = pairs.sort_values("distance_m").drop_duplicates("ref_left")
     return nearest.rename(columns={"ref_left": "place_ref", "ref_right": "school_ref"})[
         ["place_ref", "school_ref", "distance_m"]]
@@ -172,8 +175,8 @@ def main() -> None:
             migrate(conn)
             started = time.perf_counter()
             load(conn, schools, places, licences)
-            print(f"data: {len(schools):,} school polygons, {len(places):,} places, {len(licences):,} licences"
-                  f" (loaded in {time.perf_counter() - started:.1f} s)")
+            print(f"data: {len(schools):,} school polygons, {len(places):,} places, "
+                  f"{len(licences):,} licences (loaded in {time.perf_counter() - started:.1f} s)")
             sql_times, gpd_times = [], []
             rows: list[dict] = []
             analyst = pd.DataFrame()

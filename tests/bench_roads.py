@@ -25,7 +25,7 @@ import psycopg
 
 from gis.embedded import Cluster
 from gis.migrate import migrate
-from gis.road_coverage import coverage
+from gis.road_coverage import coverage, overlapping_sections
 from gis.road_cutting import cut_roads
 
 LON0, LAT0 = 112.90, 28.10
@@ -104,6 +104,17 @@ def assign_most(conn: psycopg.Connection, units: int = 200, share: float = 0.85)
     conn.execute("ANALYZE road_section; ANALYZE road_section_share; ANALYZE road_section_assignment")
 
 
+def max_length_for(conn: psycopg.Connection, sections: int) -> float:
+    """The max length that cuts the live sections into about ``sections`` pieces (bisection)."""
+    low, high = 10.0, 10_000.0
+    for _ in range(30):
+        mid = (low + high) / 2
+        n = conn.execute("SELECT sum(greatest(1, ceil(length_m / %s))) FROM road_section "
+                         "WHERE retired_on IS NULL", [mid]).fetchone()[0]
+        low, high = (mid, high) if n > sections else (low, mid)
+    return high
+
+
 def timed(action) -> float:  # noqa: ANN001 - a zero-argument callable
     start = time.perf_counter()
     action()
@@ -144,8 +155,7 @@ def main() -> None:
                   f"(target < 10 s) -> {made} sections")
 
             # grow to the target number of sections by cutting at a maximum length (also timed)
-            total_m = conn.execute("SELECT sum(length_m) FROM road_section").fetchone()[0]
-            max_len = max(10.0, total_m / args.sections * 0.999)
+            max_len = max_length_for(conn, args.sections)
             t = timed(lambda: cut_roads(conn, "max_length", max_length_m=max_len))
             conn.commit()
             n = conn.execute("SELECT count(*) FROM road_section WHERE retired_on IS NULL").fetchone()[0]
@@ -160,6 +170,10 @@ def main() -> None:
             print(f"COVERAGE of {total['sections']} sections ({total['total_m'] / 1000:.0f} km, "
                   f"{total['assigned_pct']}% assigned, {len(report['grid'])} grid rows): "
                   f"median {statistics.median(cov_times) * 1000:.0f} ms (target < 1000 ms)")
+            overlap_times = [timed(lambda: overlapping_sections(conn)) for _ in range(args.runs)]
+            pairs = len(overlapping_sections(conn))
+            print(f"OVERLAPS among {total['sections']} sections: median "
+                  f"{statistics.median(overlap_times) * 1000:.0f} ms ({pairs} pairs)")
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)

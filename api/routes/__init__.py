@@ -8,8 +8,10 @@ from api.routes import (
     grids,
     households,
     imports,
+    inspections,
     maps,
     ogc,
+    perimeter,
     persons,
     roads,
     stats,
@@ -22,4 +24,5 @@ ROUTERS: list[APIRouter] = [
     maps.router,
     roads.router, units.router, assignments.router,
     ogc.router, tiles.router,
+    perimeter.router, inspections.router,
 ]

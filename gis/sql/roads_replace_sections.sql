@@ -1,20 +1,35 @@
--- Replace every source that was cut (or a bare road) by its pieces: new sections with codes that
--- extend the parent's, current and future assignments moving to the children, the parent retired
--- when it keeps some history and deleted when it keeps none.
-WITH cut AS (
-    SELECT src.*, p.part, p.parts, p.geom AS piece
-    FROM cut_piece p JOIN cut_source src USING (src_key)
-    WHERE src.parent_id IS NULL OR p.parts > 1
+-- Replace every source that was cut (or a bare road) by its described pieces in one statement: the
+-- parents retired, the new sections with their main grid/community/street (the longest share) and
+-- their shares per grid. Returns the new ids.
+WITH main AS (
+    SELECT DISTINCT ON (code) code, grid_code, community_code, street_name
+    FROM cut_share ORDER BY code, grid_code IS NULL, length_m DESC
+),
+grids AS (
+    SELECT code, array_agg(grid_code ORDER BY length_m DESC) FILTER (WHERE grid_code IS NOT NULL) AS codes
+    FROM cut_share GROUP BY code
 ),
 retired AS (
     UPDATE road_section s SET retired_on = current_date
-    WHERE s.id IN (SELECT parent_id FROM cut) RETURNING s.id
+    WHERE s.id IN (SELECT src.parent_id FROM cut_source src
+                   WHERE EXISTS (SELECT 1 FROM cut_piece p WHERE p.src_key = src.src_key))
+    RETURNING s.id
+),
+ins AS (
+    INSERT INTO road_section (road_id, parent_id, code, road_name, from_desc, to_desc, length_m,
+                              street_name, community_code, grid_code, grid_codes, geom)
+    SELECT src.road_id, src.parent_id, p.code, p.road_name, p.from_desc, p.to_desc, p.length_m,
+           main.street_name, main.community_code, main.grid_code, coalesce(grids.codes, '{}'), p.geom
+    FROM cut_piece p
+    JOIN cut_source src USING (src_key)
+    LEFT JOIN main USING (code)
+    LEFT JOIN grids USING (code)
+    ORDER BY src.road_id, p.code
+    RETURNING id, code
+),
+shares AS (
+    INSERT INTO road_section_share (section_id, grid_code, community_code, street_name, length_m)
+    SELECT ins.id, sh.grid_code, sh.community_code, sh.street_name, sh.length_m
+    FROM ins JOIN cut_share sh USING (code)
 )
-INSERT INTO road_section (road_id, parent_id, code, road_name, length_m, geom)
-SELECT cut.road_id, cut.parent_id,
-       CASE WHEN cut.parent_id IS NULL THEN r.ref || '-' || lpad(cut.part::text, 3, '0')
-            ELSE cut.parent_code || '-' || cut.part END,
-       r.name, ST_Length(cut.piece::geography), cut.piece
-FROM cut JOIN road r ON r.id = cut.road_id
-ORDER BY cut.road_id, cut.src_key, cut.part
-RETURNING id
+SELECT id FROM ins

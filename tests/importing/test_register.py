@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -114,3 +115,20 @@ def test_buildings_take_polygons_or_points_and_get_a_grid(division):
     load_frame(division, "buildings", frame)
     rows = division.execute("SELECT ref, floors, grid_code FROM building ORDER BY ref").fetchall()
     assert rows == [("b1", 6, "431002001001003"), ("b2", None, "431002001001002")]
+
+
+def test_import_placement_agrees_with_grid_for_point(division, make_households):
+    """The households insert places points by a grid-side join; it must answer as grid_for_point does."""
+    rng = np.random.default_rng(3)
+    lon = np.concatenate([rng.uniform(112.995, 113.025, 300), np.full(50, 113.01), np.full(50, 113.0),
+                          [113.01, 113.0, 113.02, 113.01]])
+    lat = np.concatenate([rng.uniform(25.775, 25.805, 300), rng.uniform(25.78, 25.80, 50),
+                          rng.uniform(25.775, 25.805, 50), [25.79, 25.78, 25.80, 25.8]])
+    load_frame(division, "households", make_households(list(zip(lon, lat, strict=True))))
+    disagree = division.execute("""
+        SELECT h.ref, h.grid_code, h.placement, p.grid_code, p.placement
+        FROM household h CROSS JOIN LATERAL grid_for_point(h.geom) p
+        WHERE (h.grid_code, h.placement) IS DISTINCT FROM (p.grid_code, p.placement)""").fetchall()
+    assert disagree == []
+    kinds = dict(division.execute("SELECT placement::text, count(*) FROM household GROUP BY 1").fetchall())
+    assert set(kinds) == {"inside", "border", "outside"}

@@ -53,6 +53,15 @@ def test_offline_page_links_only_local_assets_and_leaves_folium_alone(links):
     assert (folium.Map.default_js, folium.Map.default_css, MarkerCluster.default_js) == before
 
 
+def test_the_shell_is_local_even_when_folium_renders_it(links):
+    """The asset lists are local on the instance itself: m.save() gives a page with no CDN too."""
+    m = grid_map(_data())
+    page = m.get_root().render()
+    assert links.remote_urls(page) == []
+    assert "/static/leaflet/leaflet.js" in links.page_urls(page)
+    assert "/static/leaflet_markercluster/leaflet.markercluster.js" in links.page_urls(page)
+
+
 def test_inline_page_needs_nothing_but_itself(links):
     page = render_html(grid_map(_data()), inline=True)
     assert links.page_urls(page) == []  # no src, no href: nothing to fetch

@@ -11,6 +11,7 @@ def test_grid_map_page(client, map_fixture):
     r = client.get(f"/maps/grids/{map_fixture.grids[0]}")
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/html")
+    assert r.headers["cache-control"] == "no-store"  # the register must not sit in a cache
     page = r.text
     assert "西区网格" in page and "张伟" in page and map_fixture.grids[0] in page
     assert "服务团队 team 王芳" in page  # the service team of grid 001

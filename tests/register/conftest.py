@@ -54,13 +54,26 @@ def two_grids(client) -> Callable[..., dict]:
     def make() -> dict:
         code = new_community_code()
         x0, y0 = spot(code)
-        r = client.post("/communities", json={"code": code, "name": f"测试社区 {code}",
-                                              "street_name": "测试街道",
-                                              "geometry": box(x0, y0, x0 + 0.02, y0 + 0.02)})
+        r = client.post(
+            "/communities",
+            json={
+                "code": code,
+                "name": f"测试社区 {code}",
+                "street_name": "测试街道",
+                "geometry": box(x0, y0, x0 + 0.02, y0 + 0.02),
+            },
+        )
         assert r.status_code == 201, r.text
         for seq, (a, b) in enumerate([(x0, x0 + 0.01), (x0 + 0.01, x0 + 0.02)], start=1):
-            r = client.post("/grids", json={"code": f"{code}{seq:03d}", "community_code": code,
-                                            "name": f"第{seq}网格", "geometry": box(a, y0, b, y0 + 0.02)})
+            r = client.post(
+                "/grids",
+                json={
+                    "code": f"{code}{seq:03d}",
+                    "community_code": code,
+                    "name": f"第{seq}网格",
+                    "geometry": box(a, y0, b, y0 + 0.02),
+                },
+            )
             assert r.status_code == 201, r.text
         return {"community": code, "west": f"{code}001", "east": f"{code}002", "x0": x0, "y0": y0}
 

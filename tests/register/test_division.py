@@ -35,9 +35,11 @@ def test_broken_division_reports_gap_overlap_outside(conn, broken):
     assert result["type"] == "FeatureCollection" and result["community"] == code and result["ok"] is False
     by_kind = {f["properties"]["kind"]: f for f in result["features"]}
     assert sorted(f["properties"]["kind"] for f in result["features"]) == ["gap", "outside", "overlap"]
-    expected = {"gap": geodesic_area(x + 0.018, y, x + 0.02, y + 0.02),
-                "overlap": geodesic_area(x + 0.008, y, x + 0.010, y + 0.02),
-                "outside": geodesic_area(x + 0.008, y + 0.02, x + 0.018, y + 0.021)}
+    expected = {
+        "gap": geodesic_area(x + 0.018, y, x + 0.02, y + 0.02),
+        "overlap": geodesic_area(x + 0.008, y, x + 0.010, y + 0.02),
+        "outside": geodesic_area(x + 0.008, y + 0.02, x + 0.018, y + 0.021),
+    }
     for kind, area in expected.items():
         assert by_kind[kind]["properties"]["area_m2"] == pytest.approx(area, rel=0.01), kind
         assert by_kind[kind]["geometry"]["type"] == "Polygon"
@@ -74,7 +76,8 @@ def test_community_without_grids_is_one_gap(conn, h):
     result = check_division(conn, code)
     assert [f["properties"]["kind"] for f in result["features"]] == ["gap"]
     assert result["features"][0]["properties"]["area_m2"] == pytest.approx(
-        geodesic_area(x, y, x + 0.01, y + 0.01), rel=0.001)
+        geodesic_area(x, y, x + 0.01, y + 0.01), rel=0.001
+    )
 
 
 def test_division_endpoint(client, two_grids, h):
@@ -83,13 +86,16 @@ def test_division_endpoint(client, two_grids, h):
     assert r.status_code == 200 and r.json()["ok"] is True and r.json()["features"] == []
     # Break it through the API: the east grid shrinks, leaving a gap.
     x, y = d["x0"], d["y0"]
-    r = client.put(f"/grids/{d['east']}", json={"name": "东", "geometry": h.box(x + 0.01, y, x + 0.019, y + 0.02)})
+    r = client.put(
+        f"/grids/{d['east']}", json={"name": "东", "geometry": h.box(x + 0.01, y, x + 0.019, y + 0.02)}
+    )
     assert r.status_code == 200, r.text
     r = client.get(f"/communities/{d['community']}/division")
     body = r.json()
     assert body["ok"] is False and body["summary"]["gap"]["count"] == 1
-    assert body["summary"]["gap"]["area_m2"] == pytest.approx(geodesic_area(x + 0.019, y, x + 0.02, y + 0.02),
-                                                              rel=0.01)
+    assert body["summary"]["gap"]["area_m2"] == pytest.approx(
+        geodesic_area(x + 0.019, y, x + 0.02, y + 0.02), rel=0.01
+    )
     r = client.get(f"/communities/{d['community']}/division", params={"format": "geojson"})
     assert r.headers["content-type"].startswith("application/geo+json")
     assert set(r.json()) == {"type", "features"} and len(r.json()["features"]) == 1

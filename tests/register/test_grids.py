@@ -31,15 +31,23 @@ def _place(conn, ids):
 
 def test_households_are_placed_set_based(conn, division):
     division, LON0, LAT0 = division
-    ids = register.insert_households(conn, [
-        {"address": "西 1", "lon": LON0 + 0.005, "lat": LAT0 + 0.01},
-        {"address": "东 1", "lon": LON0 + 0.015, "lat": LAT0 + 0.01},
-        {"address": "边界", "lon": LON0 + 0.01, "lat": LAT0 + 0.01},
-        {"address": "外面", "lon": LON0 + 0.03, "lat": LAT0 + 0.01},
-    ], CHINA_BBOX)
+    ids = register.insert_households(
+        conn,
+        [
+            {"address": "西 1", "lon": LON0 + 0.005, "lat": LAT0 + 0.01},
+            {"address": "东 1", "lon": LON0 + 0.015, "lat": LAT0 + 0.01},
+            {"address": "边界", "lon": LON0 + 0.01, "lat": LAT0 + 0.01},
+            {"address": "外面", "lon": LON0 + 0.03, "lat": LAT0 + 0.01},
+        ],
+        CHINA_BBOX,
+    )
     w, e = division + "001", division + "002"
-    assert _place(conn, ids) == {ids[0]: (w, "inside"), ids[1]: (e, "inside"),
-                                 ids[2]: (w, "border"), ids[3]: (None, "outside")}
+    assert _place(conn, ids) == {
+        ids[0]: (w, "inside"),
+        ids[1]: (e, "inside"),
+        ids[2]: (w, "border"),
+        ids[3]: (None, "outside"),
+    }
     unplaced = grids.unplaced_households(conn, division)
     assert [h["id"] for h in unplaced if h["id"] in ids] == [ids[2]]  # outside is not in the community
     assert {h["id"] for h in grids.unplaced_households(conn)} >= {ids[2], ids[3]}
@@ -47,11 +55,15 @@ def test_households_are_placed_set_based(conn, division):
 
 def test_grid_changes_reassign_households(conn, division):
     division, LON0, LAT0 = division
-    ids = register.insert_households(conn, [
-        {"address": "西 1", "lon": LON0 + 0.002, "lat": LAT0 + 0.01},
-        {"address": "西 2", "lon": LON0 + 0.008, "lat": LAT0 + 0.01},
-        {"address": "外面", "lon": LON0 + 0.025, "lat": LAT0 + 0.01},
-    ], CHINA_BBOX)
+    ids = register.insert_households(
+        conn,
+        [
+            {"address": "西 1", "lon": LON0 + 0.002, "lat": LAT0 + 0.01},
+            {"address": "西 2", "lon": LON0 + 0.008, "lat": LAT0 + 0.01},
+            {"address": "外面", "lon": LON0 + 0.025, "lat": LAT0 + 0.01},
+        ],
+        CHINA_BBOX,
+    )
     w, e = division + "001", division + "002"
     # West shrinks: its second household is left outside every grid.
     grids.update_grid(conn, w, "西", box(LON0, LAT0, LON0 + 0.005, LAT0 + 0.02))
@@ -65,8 +77,22 @@ def test_grid_changes_reassign_households(conn, division):
     grids.delete_grid(conn, e)
     assert _place(conn, ids)[ids[1]] == (None, "outside")
     # A new grid takes them in again.
-    grids.create_grid(conn, division + "003", division, "新", box(LON0 + 0.005, LAT0, LON0 + 0.02, LAT0 + 0.02))
+    grids.create_grid(
+        conn, division + "003", division, "新", box(LON0 + 0.005, LAT0, LON0 + 0.02, LAT0 + 0.02)
+    )
     assert _place(conn, ids)[ids[1]] == (division + "003", "inside")
+
+
+def test_households_left_by_an_overlapping_grid_are_placed_again(conn, division):
+    """Only the old boundary finds them: they keep their grid (lower code) but stop being on a border."""
+    division, LON0, LAT0 = division
+    west, east = division + "001", division + "002"
+    grids.update_grid(conn, east, "东", box(LON0 + 0.005, LAT0, LON0 + 0.02, LAT0 + 0.02))  # overlaps west
+    (hid,) = register.insert_households(conn, [{"address": "重叠", "lon": LON0 + 0.007, "lat": LAT0 + 0.01}],
+                                        CHINA_BBOX)
+    assert _place(conn, [hid])[hid] == (west, "border")  # in two grids at once
+    grids.update_grid(conn, east, "东", box(LON0 + 0.01, LAT0, LON0 + 0.02, LAT0 + 0.02))
+    assert _place(conn, [hid])[hid] == (west, "inside")
 
 
 def test_grid_input_problems(conn, division):
@@ -74,8 +100,12 @@ def test_grid_input_problems(conn, division):
     with pytest.raises(InvalidInput) as err:
         grids.create_grid(conn, "431002001001001", division, "x", box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01))
     assert err.value.problems[0].field == "code"
-    bowtie = {"type": "Polygon", "coordinates": [[[LON0, LAT0], [LON0 + 0.01, LAT0 + 0.01],
-                                                  [LON0 + 0.01, LAT0], [LON0, LAT0 + 0.01], [LON0, LAT0]]]}
+    bowtie = {
+        "type": "Polygon",
+        "coordinates": [
+            [[LON0, LAT0], [LON0 + 0.01, LAT0 + 0.01], [LON0 + 0.01, LAT0], [LON0, LAT0 + 0.01], [LON0, LAT0]]
+        ],
+    }
     with pytest.raises(InvalidInput) as err:
         grids.create_grid(conn, division + "009", division, "x", bowtie)
     assert "Self-intersection" in err.value.problems[0].reason
@@ -84,8 +114,9 @@ def test_grid_input_problems(conn, division):
     with pytest.raises(InvalidInput):
         grids.create_grid(conn, division + "009", division, "x", {"type": "Polygon", "coordinates": "x"})
     with pytest.raises(InvalidInput):  # lat/lon swapped polygon leaves the region
-        grids.create_grid(conn, division + "009", division, "x", box(LAT0, LON0, LAT0 + 0.01, LON0 + 0.01),
-                          bbox=CHINA_BBOX)
+        grids.create_grid(
+            conn, division + "009", division, "x", box(LAT0, LON0, LAT0 + 0.01, LON0 + 0.01), bbox=CHINA_BBOX
+        )
     with pytest.raises(Conflict):
         grids.create_grid(conn, division + "001", division, "x", box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01))
     with pytest.raises(Conflict):
@@ -100,7 +131,9 @@ def test_workers_listed_with_masked_phone(conn, division):
     assert worker["phone"] == "138****5678"
     grids.assign_worker(conn, worker["id"], division + "002", role="team")
     archive = grids.get_grid(conn, division + "002")
-    assert [(w["name"], w["role"], w["phone"]) for w in archive["workers"]] == [("张网格", "team", "138****5678")]
+    assert [(w["name"], w["role"], w["phone"]) for w in archive["workers"]] == [
+        ("张网格", "team", "138****5678")
+    ]
     assert len(grids.list_workers(conn, grid=division + "001")) == 1
     with pytest.raises(NotFound):
         grids.assign_worker(conn, worker["id"], division + "099")

@@ -58,9 +58,10 @@ def test_sections_assignments_coverage_roster_map(client, tag):
     r = client.post(f"/sections/{first['id']}/assignments",
                     json={"unit_id": unit, "valid_from": "2027-01-01", "valid_to": "2026-12-31"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "valid_to"
-    r = client.post(f"/sections/{first['id']}/assignments", json={"unit_id": 999999999, "valid_from": "2030-01-01"})
+    assignments = f"/sections/{first['id']}/assignments"
+    r = client.post(assignments, json={"unit_id": 999999999, "valid_from": "2030-01-01"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "unit_id"
-    r = client.post(f"/sections/{first['id']}/assignments", json={"unit_id": unit, "valid_from": "2026-06-01"})
+    r = client.post(assignments, json={"unit_id": unit, "valid_from": "2026-06-01"})
     assert r.status_code == 409 and "is held by" in r.json()["detail"]
     r = client.post(f"/sections/{first['id']}/split", json={"lon": 112.705, "lat": 28.01})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "point"
@@ -77,6 +78,16 @@ def test_sections_assignments_coverage_roster_map(client, tag):
     assert r.status_code == 200
     report = r.json()
     assert report["total"]["assigned_m"] > 0 and report["total"]["sections"] >= 4
+
+    r = client.get("/roads/unassigned", params={"on": "2026-06-01"})
+    assert r.status_code == 200 and first["id"] not in {s["id"] for s in r.json()}
+    r = client.get("/roads", params={"limit": 10000})
+    assert r.status_code == 200 and {f"{tag}-1", f"{tag}-2"} <= {x["ref"] for x in r.json()["items"]}
+    r = client.get("/roads/overlaps")
+    assert r.status_code == 200 and isinstance(r.json(), list)
+    r = client.get("/roads/frontage", params={"section_id": first["id"]})
+    assert r.status_code == 200 and r.json() == []  # no shops along it
+    assert client.get("/roads/frontage", params={"max_distance_m": 0}).status_code == 422
 
     r = client.get(f"/units/{unit}/roster.xlsx", params={"on": "2026-06-01"})
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/vnd.openxml")

@@ -33,7 +33,8 @@ def test_assign_history_and_end(network):
     with pytest.raises(Conflict) as err:
         end_assignment(network, first["id"], D + timedelta(days=120))
     assert "第一中学" in str(err.value)
-    assert end_assignment(network, second["id"], D + timedelta(days=200))["valid_to"] == D + timedelta(days=200)
+    later = D + timedelta(days=200)
+    assert end_assignment(network, second["id"], later)["valid_to"] == later
 
 
 def test_bad_assignments_name_the_field(network):
@@ -76,7 +77,8 @@ def committed_sections(database_url):
     with psycopg.connect(database_url) as conn:
         conn.execute(
             "INSERT INTO road (ref, name, geom) SELECT %s || '-' || i, '并发路', "
-            "ST_SetSRID(ST_MakeLine(ST_MakePoint(100 + i * 0.01, 30), ST_MakePoint(100 + i * 0.01, 30.001)), 4326)"
+            "ST_SetSRID(ST_MakeLine(ST_MakePoint(100 + i * 0.01, 30),"
+            " ST_MakePoint(100 + i * 0.01, 30.001)), 4326)"
             " FROM generate_series(1, 5) i", [f"C{tag}"])
         cut_roads(conn, "intersections", roads=[f"C{tag}-{i}" for i in range(1, 6)])
         ids = [r[0] for r in conn.execute(

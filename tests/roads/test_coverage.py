@@ -31,8 +31,9 @@ def test_coverage_by_length_share(network):
     assert report["total"]["sections"] == 9 and report["total"]["unassigned_sections"] == 8
     grids = {g["key"]: g for g in report["grid"]}
     # R1-002 lies 500 m in the west grid and 200 m in the east grid: split by length, not by section
-    assert grids[GRID_WEST]["assigned_m"] == pytest.approx(GEOD.line_length([111.705, 111.71], [29, 29]), abs=0.1)
-    assert grids[GRID_EAST]["assigned_m"] == pytest.approx(GEOD.line_length([111.71, 111.712], [29, 29]), abs=0.1)
+    west, east = GEOD.line_length([111.705, 111.71], [29, 29]), GEOD.line_length([111.71, 111.712], [29, 29])
+    assert grids[GRID_WEST]["assigned_m"] == pytest.approx(west, abs=0.1)
+    assert grids[GRID_EAST]["assigned_m"] == pytest.approx(east, abs=0.1)
     assert sum(g["total_m"] for g in report["grid"]) == pytest.approx(total, abs=0.1)
     assert report["community"][0]["key"] == COMMUNITY and report["street"][0]["key"] == "武陵街道"
     # before the assignment started nothing was covered
@@ -70,7 +71,8 @@ def test_frontage_splits_at_halfway_points(shops):
     rows = frontage(shops, "shop", section_id=section_id(shops, "R1-001"))
     assert [r["place_ref"] for r in rows] == ["S1", "S2", "S3"]
     length = GEOD.line_length([111.700, 111.705], [29, 29])
-    assert [r["frontage_m"] for r in rows] == pytest.approx([0.3 * length, 0.3 * length, 0.4 * length], abs=0.2)
+    expected = [0.3 * length, 0.3 * length, 0.4 * length]
+    assert [r["frontage_m"] for r in rows] == pytest.approx(expected, abs=0.2)
     assert rows[0]["from_m"] == 0 and rows[-1]["to_m"] == pytest.approx(length, abs=0.1)
     assert rows[0]["distance_m"] == pytest.approx(11.1, abs=0.2)
     everything = frontage(shops, "shop")

@@ -48,7 +48,9 @@ def test_import_refuses_bad_lines_with_row_and_field(conn, tmp_path):
     path = _geojson(tmp_path / "bad.geojson", [
         ({"ref": "B1", "name": "好路"}, [[111.70, 29.01], [111.72, 29.01]]),
         ({"ref": "B2", "name": "回头路"}, [[111.70, 29.02], [111.72, 29.02], [111.71, 29.02]]),
-        ({"ref": "B4", "name": "交叉环路"}, [[111.70, 29.05], [111.72, 29.05], [111.71, 29.06], [111.71, 29.04]]),
+        # crossing itself is fine (a loop road); only running back over itself is refused
+        ({"ref": "B4", "name": "交叉环路"},
+         [[111.70, 29.05], [111.72, 29.05], [111.71, 29.06], [111.71, 29.04]]),
         ({"ref": None, "name": "无编号路"}, [[111.70, 29.04], [111.71, 29.04]]),
     ])
     with pytest.raises(InvalidInput) as err:
@@ -88,3 +90,28 @@ def test_roster_workbook(network):
     assert rows[1][8] == "星期五 Friday" and rows[1][10] == "长期 open"
     week = book["每周 Week"]
     assert week["E1"].value == "星期五 Friday" and week["E2"].value.startswith("R1-001")
+
+
+def test_import_roads_gpkg_and_zipped_shapefile(conn, tmp_path):
+    import zipfile
+
+    import geopandas as gpd
+    from shapely import LineString, MultiLineString
+
+    frame = gpd.GeoDataFrame(
+        {"ref": ["P1", "P2"], "name": ["光明路", "和平路"]},
+        geometry=[LineString([(111.70, 29.06), (111.72, 29.06)]),
+                  # two parts joining end to end: taken as one line
+                  MultiLineString([[(111.71, 29.05), (111.71, 29.06)], [(111.71, 29.06), (111.71, 29.07)]])],
+        crs="EPSG:4326")
+    frame.to_file(tmp_path / "roads.gpkg", driver="GPKG")
+    assert import_file(conn, "roads", tmp_path / "roads.gpkg").rows == 2
+    assert conn.execute("SELECT GeometryType(geom), ST_NPoints(geom) FROM road WHERE ref = 'P2'"
+                        ).fetchone() == ("LINESTRING", 3)
+    frame.assign(ref=["Z1", "Z2"]).to_file(tmp_path / "roads.shp")
+    with zipfile.ZipFile(tmp_path / "roads.zip", "w") as archive:
+        for part in tmp_path.glob("roads.*"):
+            if part.suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
+                archive.write(part, part.name)
+    assert import_file(conn, "roads", tmp_path / "roads.zip").rows == 2
+    assert cut_roads(conn, "intersections", roads=["Z1", "Z2"]).created == 4

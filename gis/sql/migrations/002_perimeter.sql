@@ -94,14 +94,13 @@ INSERT INTO perimeter_rule (region, category, school_levels, distance_m, kind, m
     ('national', 'small_shop', '{primary,middle}', 200, 'licence_required', 'boundary',
      '证照齐全、亮证经营');
 
--- Places of a category some rule names, in their own relation: the check joins schools against
+-- Places of a category some rule names, in their own table: the check joins schools against
 -- these instead of every business in the city. suspect_from is the first day the place can break a
 -- rule: always (1900-01-01) for a category some rule forbids or a place with no displayed licence,
 -- else the day after its last displayed licence expires (9999-12-31: no expiry). The two-column
 -- GiST index (btree_gist) finds "near this school and suspect on the check day" in one probe.
 -- Sentinel dates, not +-infinity: btree_gist's penalty function cannot subtract infinite dates.
--- Kept current by statement-level triggers: one refresh per import or edit, not per row.
-CREATE MATERIALIZED VIEW ruled_place AS
+CREATE VIEW ruled_place_source AS
     SELECT p.id, p.ref, p.name, p.category, p.address, p.geom, l.licensed_until, l.any_licence_until,
            CASE WHEN p.category IN (SELECT category FROM perimeter_rule WHERE kind = 'forbidden')
                 THEN DATE '1900-01-01'
@@ -115,22 +114,70 @@ CREATE MATERIALIZED VIEW ruled_place AS
                max(coalesce(valid_until, DATE '9999-12-31')) AS any_licence_until
         FROM licence WHERE licence.place_id = p.id
     ) l ON true
-    WHERE p.category IN (SELECT category FROM perimeter_rule)
-    ORDER BY ST_GeoHash(p.geom, 8);  -- neighbours on neighbouring pages: fewer page reads per probe
-CREATE UNIQUE INDEX ruled_place_id_idx ON ruled_place (id);
+    WHERE p.category IN (SELECT category FROM perimeter_rule);
+
+CREATE TABLE ruled_place AS SELECT * FROM ruled_place_source WITH NO DATA;
+ALTER TABLE ruled_place ADD PRIMARY KEY (id);
 CREATE INDEX ruled_place_geom_idx ON ruled_place USING gist (geom, suspect_from);
 
-CREATE FUNCTION refresh_ruled_place() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Kept current by statement-level triggers with transition tables: an import of 300,000 places is
+-- one set-based insert, an inspector's licence edit touches one row. Rule edits rebuild it all.
+CREATE FUNCTION ruled_place_resync(ids bigint[]) RETURNS void LANGUAGE sql AS $$
+    DELETE FROM ruled_place WHERE id IN (SELECT unnest(ids));
+    INSERT INTO ruled_place
+    SELECT s.* FROM ruled_place_source s WHERE s.id IN (SELECT unnest(ids))
+    ORDER BY ST_GeoHash(s.geom, 8);  -- neighbours on neighbouring pages: fewer page reads per probe
+$$;
+
+CREATE FUNCTION ruled_place_rebuild() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    REFRESH MATERIALIZED VIEW ruled_place;
+    TRUNCATE ruled_place;
+    INSERT INTO ruled_place SELECT * FROM ruled_place_source ORDER BY ST_GeoHash(geom, 8);
     RETURN NULL;
 END $$;
-CREATE TRIGGER place_refresh_ruled AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON place
-    FOR EACH STATEMENT EXECUTE FUNCTION refresh_ruled_place();
-CREATE TRIGGER licence_refresh_ruled AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON licence
-    FOR EACH STATEMENT EXECUTE FUNCTION refresh_ruled_place();
-CREATE TRIGGER rule_refresh_ruled AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON perimeter_rule
-    FOR EACH STATEMENT EXECUTE FUNCTION refresh_ruled_place();
+
+CREATE FUNCTION ruled_place_after_place() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM ruled_place_resync(ARRAY(SELECT id FROM new_rows));
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM ruled_place_resync(ARRAY(SELECT id FROM new_rows UNION SELECT id FROM old_rows));
+    ELSE
+        DELETE FROM ruled_place WHERE id IN (SELECT id FROM old_rows);
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION ruled_place_after_licence() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        PERFORM ruled_place_resync(ARRAY(SELECT DISTINCT place_id FROM new_rows));
+    ELSIF TG_OP = 'UPDATE' THEN
+        PERFORM ruled_place_resync(ARRAY(SELECT place_id FROM new_rows UNION SELECT place_id FROM old_rows));
+    ELSE
+        PERFORM ruled_place_resync(ARRAY(SELECT DISTINCT place_id FROM old_rows));
+    END IF;
+    RETURN NULL;
+END $$;
+
+CREATE TRIGGER place_ruled_insert AFTER INSERT ON place REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_after_place();
+CREATE TRIGGER place_ruled_update AFTER UPDATE ON place REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_after_place();
+CREATE TRIGGER place_ruled_delete AFTER DELETE ON place REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_after_place();
+CREATE TRIGGER place_ruled_truncate AFTER TRUNCATE ON place
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_rebuild();
+CREATE TRIGGER licence_ruled_insert AFTER INSERT ON licence REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_after_licence();
+CREATE TRIGGER licence_ruled_update AFTER UPDATE ON licence REFERENCING NEW TABLE AS new_rows OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_after_licence();
+CREATE TRIGGER licence_ruled_delete AFTER DELETE ON licence REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_after_licence();
+CREATE TRIGGER licence_ruled_truncate AFTER TRUNCATE ON licence
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_rebuild();
+CREATE TRIGGER rule_ruled AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON perimeter_rule
+    FOR EACH STATEMENT EXECUTE FUNCTION ruled_place_rebuild();
 
 -- Local transverse Mercator systems (k = 1) registered on demand, one per centre rounded to
 -- 0.25 degree: a registered SRID is cached by PostGIS, a proj string in ST_Transform is not.

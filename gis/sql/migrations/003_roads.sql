@@ -73,3 +73,14 @@ CREATE TABLE road_section_assignment (
     CONSTRAINT road_section_one_unit_at_a_time EXCLUDE USING gist (section_id WITH =, valid WITH &&)
 );
 CREATE INDEX road_section_assignment_unit_idx ON road_section_assignment (unit_id);
+
+-- How a section end is described (from/to): the name of the road crossing there, if any, and the
+-- chainage along its own road (桩号, K1+250 = 1,250 m from the road's start, on the ellipsoid).
+CREATE FUNCTION road_point_label(own_road bigint, own_geom geometry, pt geometry)
+RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce((SELECT o.name FROM road o
+                     WHERE o.id <> $1 AND ST_DWithin(o.geom, $3, 1e-6)
+                     ORDER BY o.geom <-> $3 LIMIT 1) || ' / ', '')
+           || 'K' || floor(c.m / 1000)::int || '+' || lpad(mod(floor(c.m)::int, 1000)::text, 3, '0')
+    FROM (SELECT ST_LineLocatePoint($2, $3) * ST_Length($2::geography) AS m) c
+$$;
