@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -14,6 +14,11 @@ from gis import db as gisdb
 from gis.errors import GridmapError
 from gis.migrate import migrate as apply_migrations
 from gis.settings import Settings
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from gis.demo import DemoStreet
 
 app = typer.Typer(help="gridmap: grid management GIS (网格化管理) on PostGIS.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: the embedded PostGIS cluster and migrations.", no_args_is_help=True)
@@ -109,7 +114,7 @@ def up(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Start the database, load the demo street (演示街道) if the database is empty, and serve."""
-    from gis.demo import generate_street, load_demo
+    from gis.demo import generate_street
 
     s = settings()
     ensure_database(s)
@@ -117,7 +122,7 @@ def up(
         empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM community)").fetchone()
         if empty and empty[0]:
             console.print("loading the demo street (first run only)")
-            counts = load_demo(conn, generate_street())
+            counts = load_demo_with_progress(conn, generate_street())
             conn.commit()
             console.print(", ".join(f"{n} {layer}" for layer, n in counts.items()))
     _serve(s, host, port)
@@ -136,9 +141,7 @@ def demo(
     replace: Annotated[bool, typer.Option("--replace", help="empty the register and reload")] = False,
 ) -> None:
     """Generate the demo street (演示街道) in Suxian District, Chenzhou, and load it (deterministic)."""
-    from rich.progress import Progress, TaskID
-
-    from gis.demo import DEFAULT_SEED, clear_register, database_has_communities, generate_street, load_demo
+    from gis.demo import DEFAULT_SEED, clear_register, database_has_communities, generate_street
 
     if scale <= 0:
         fail("--scale must be positive")
@@ -156,19 +159,28 @@ def demo(
                                          with_defects=with_defects, **sizes)
             except ValueError as exc:
                 fail(str(exc))
-        tasks: dict[str, TaskID] = {}
-        with Progress(console=console) as bar:
-            def progress(layer: str, done: int, total: int) -> None:
-                if layer not in tasks:
-                    tasks[layer] = bar.add_task(f"loading {layer}", total=total)
-                bar.update(tasks[layer], completed=done, total=total)
-
-            if replace:
-                clear_register(conn)  # same transaction as the load: a failed load keeps the old data
-            counts = load_demo(conn, street, progress=progress)
+        if replace:
+            clear_register(conn)  # same transaction as the load: a failed load keeps the old data
+        counts = load_demo_with_progress(conn, street)
         conn.commit()
     for layer, n in counts.items():
         typer.echo(f"{layer}: {n}")
+
+
+def load_demo_with_progress(conn: psycopg.Connection, street: DemoStreet) -> dict[str, int]:
+    """gis.demo.load_demo with a rich progress bar per layer (on stderr)."""
+    from rich.progress import Progress, TaskID
+
+    from gis.demo import load_demo
+
+    tasks: dict[str, TaskID] = {}
+    with Progress(console=console) as bar:
+        def progress(layer: str, done: int, total: int) -> None:
+            if layer not in tasks:
+                tasks[layer] = bar.add_task(f"loading {layer}", total=total)
+            bar.update(tasks[layer], completed=done, total=total)
+
+        return load_demo(conn, street, progress=progress)
 
 
 # --- import and export (导入导出) -----------------------------------------------------------------

@@ -32,6 +32,10 @@ from gis.demo_names import (
     STREET_NAMES,
 )
 from gis.demo_register import (
+    EMPLOYMENTS,
+    KEY_PERSON_SHARE,
+    POVERTY,
+    RELATIONS,
     allocate_households,
     build_people,
     grid_workers,
@@ -54,8 +58,6 @@ COORDINATE_DECIMALS = 7  # ~1 cm; shared vertices stay identical because equal i
 
 Progress = Callable[[str, int, int], None]  # (layer, rows done, rows in the layer)
 
-REGISTER_LAYERS = ("communities", "grids", "grid_workers", "buildings", "households", "persons")
-OTHER_LAYERS = ("schools", "places", "roads")
 # What --replace empties: the register and the demo's other layers, if their tables exist yet.
 DEMO_TABLES = ("community", "grid", "grid_worker", "grid_worker_grid", "building", "household", "person",
                "key_person", "school", "place", "licence", "road")
@@ -167,10 +169,13 @@ def generate_street(seed: int = DEFAULT_SEED, communities: int = 6, grids: int =
     person_frame = pd.DataFrame({
         "ref": _refs("P", len(people.name), 8),
         "household_ref": h_ref[people.household], "name": people.name, "id_number": people.id_number,
-        "phone": people.phone, "sex": np.where(people.male, "M", "F"),
-        "birth_date": people.birth.astype("datetime64[s]"), "relation": people.relation,
-        "residence": np.where(people.floating, "floating", "registered"), "employment": people.employment,
-        "poverty": people.poverty, "key_person": people.key_person,
+        "phone": people.phone, "sex": pd.Categorical.from_codes(people.male.astype(np.int8), ["F", "M"]),
+        "birth_date": people.birth.astype("datetime64[s]"),
+        "relation": pd.Categorical.from_codes(people.relation, RELATIONS),
+        "residence": pd.Categorical.from_codes(people.floating.astype(np.int8), ["registered", "floating"]),
+        "employment": pd.Categorical.from_codes(people.employment, EMPLOYMENTS),
+        "poverty": pd.Categorical.from_codes(people.poverty, POVERTY),
+        "key_person": pd.Categorical.from_codes(people.key_person, list(KEY_PERSON_SHARE)),
         "elderly_alone": people.elderly_alone, "disabled": people.disabled,
         "activist": people.activist, "volunteer": people.volunteer,
     })

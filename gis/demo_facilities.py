@@ -143,7 +143,9 @@ def build_places(rng: np.random.Generator, division: Division, schools: pd.DataF
     state = rng.random(n)
     missing = state < 0.05  # no licence at all (无证经营)
     expired = (state >= 0.05) & (state < 0.12)
-    days = np.where(expired, rng.integers(-700, -1, n), rng.integers(30, 5 * 365, n))
+    # Valid licences run at least a year past the reference date, so that a check run "today"
+    # still sees the intended share of expired ones for a good while.
+    days = np.where(expired, rng.integers(-700, -1, n), rng.integers(365, 5 * 365, n))
     valid_until = np.array([reference + timedelta(days=int(d)) for d in days], dtype=object)
     displayed = rng.random(n) >= 0.10
     return pd.DataFrame({

@@ -32,6 +32,12 @@ UNIT_WIDTH = 16.0  # m of façade per stairwell (单元)
 # Household sizes 1-5: the base shares (urban China, ~2.5 persons); tilted to other means.
 BASE_SIZE_SHARE = np.array([0.25, 0.30, 0.22, 0.15, 0.08])
 
+# Vocabularies of the person table; the arrays below hold codes into them (-1: none), which pandas
+# keeps as categoricals: a million short strings built one by one would dominate the run time.
+RELATIONS = ("head", "spouse", "child", "parent", "grandchild")
+HEAD, SPOUSE, CHILD, PARENT, GRANDCHILD = range(5)
+EMPLOYMENTS = ("employed", "unemployed", "retired", "student", "preschool", "other")
+POVERTY = ("dibao", "tekun", "dibao_edge")
 KEY_PERSON_SHARE = {
     "community_correction": 0.15, "released_prisoner": 0.25, "severe_mental_disorder": 0.30,
     "drug_rehabilitation": 0.10, "petitioner": 0.12, "at_risk_youth": 0.06, "cult_member": 0.02,
@@ -176,13 +182,23 @@ def allocate_households(rng: np.random.Generator, division: Division, households
     return buildings, h_building, h_rank
 
 
+def nearest_line(lines: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Index of the line nearest to each point. The tree holds the lines' segments: a long road's
+    envelope covers the whole street and would make every query measure every road."""
+    coords, owner = shapely.get_coordinates(lines, return_index=True)
+    same = owner[:-1] == owner[1:]
+    segments = shapely.linestrings(np.stack([coords[:-1][same], coords[1:][same]], axis=1))
+    nearest = shapely.STRtree(segments).query_nearest(points, all_matches=False)[1]
+    return owner[:-1][same][nearest]
+
+
 def _addresses(division: Division, xy: np.ndarray, grid: np.ndarray
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Door plates: the buildings of a grid that open on the same road form a compound (小区) with one
     house number (门牌号), odd on one kerb and even on the other, rising along the road; 栋 numbers
     the buildings inside the compound north to south, west to east."""
     points = shapely.points(xy)
-    road = shapely.STRtree(division.roads).query_nearest(points, all_matches=False)[1]
+    road = nearest_line(division.roads, points)
     lines = division.roads[road]
     along = shapely.line_locate_point(lines, points)
     here = shapely.get_coordinates(shapely.line_interpolate_point(lines, along))
@@ -276,11 +292,11 @@ class People:
     phone: np.ndarray  # None for young children
     male: np.ndarray
     birth: np.ndarray  # datetime64[D]
-    relation: np.ndarray
+    relation: np.ndarray  # code into RELATIONS
     floating: np.ndarray
-    employment: np.ndarray
-    poverty: np.ndarray  # None or a poverty_status code
-    key_person: np.ndarray  # None or a key_person_category code
+    employment: np.ndarray  # code into EMPLOYMENTS
+    poverty: np.ndarray  # code into POVERTY (poverty_status codes), -1 for none
+    key_person: np.ndarray  # code into KEY_PERSON_SHARE (key_person_category codes), -1 for none
     elderly_alone: np.ndarray
     disabled: np.ndarray
     activist: np.ndarray
@@ -325,18 +341,18 @@ def build_people(rng: np.random.Generator, sizes: np.ndarray, reference: np.date
 
     ha = head_age[hh]
     u = rng.random(n)
-    relation = np.full(n, "child", dtype=object)
-    relation[member == 0] = "head"
+    relation = np.full(n, CHILD, dtype=np.int8)
+    relation[member == 0] = HEAD
     second = member == 1
-    relation[second & (u < 0.85)] = "spouse"
-    relation[second & (u >= 0.85) & (ha < 40)] = "parent"
+    relation[second & (u < 0.85)] = SPOUSE
+    relation[second & (u >= 0.85) & (ha < 40)] = PARENT
     later = member >= 2
-    relation[later & (ha < 50) & (u < 0.1)] = "parent"
-    relation[later & (ha >= 50) & (ha < 65) & (u < 0.1)] = "parent"
-    relation[later & (ha >= 50) & (ha < 65) & (u >= 0.1) & (u < 0.2)] = "grandchild"
-    relation[later & (ha >= 65) & (u < 0.6)] = "grandchild"
+    relation[later & (ha < 50) & (u < 0.1)] = PARENT
+    relation[later & (ha >= 50) & (ha < 65) & (u < 0.1)] = PARENT
+    relation[later & (ha >= 50) & (ha < 65) & (u >= 0.1) & (u < 0.2)] = GRANDCHILD
+    relation[later & (ha >= 65) & (u < 0.6)] = GRANDCHILD
     age = np.select(
-        [relation == "head", relation == "spouse", relation == "parent", relation == "grandchild"],
+        [relation == HEAD, relation == SPOUSE, relation == PARENT, relation == GRANDCHILD],
         [ha, ha + rng.normal(-2, 3, n), ha + rng.uniform(22, 32, n), ha - rng.uniform(46, 62, n)],
         ha - rng.uniform(22, 36, n))
     # A head too young for the drawn gap gets a small child; nobody is older than 99. Drawn, not
@@ -348,12 +364,12 @@ def build_people(rng: np.random.Generator, sizes: np.ndarray, reference: np.date
     head_male = rng.random(nh) < 0.62
     male = rng.random(n) < 0.51
     male[member == 0] = head_male
-    male[relation == "spouse"] = ~head_male[hh[relation == "spouse"]]
+    male[relation == SPOUSE] = ~head_male[hh[relation == SPOUSE]]
     # Children take the head's surname (or the spouse's: the father's, mostly), parents half the time.
     surname = random_surnames(rng, n)
     head_surname = surname[start]
-    inherit = ((relation == "child") | (relation == "grandchild")) & (rng.random(n) < 0.85)
-    inherit |= (relation == "parent") & male
+    inherit = ((relation == CHILD) | (relation == GRANDCHILD)) & (rng.random(n) < 0.85)
+    inherit |= (relation == PARENT) & male
     surname[inherit] = head_surname[hh[inherit]]
     name = person_names(rng, male, surname)
 
@@ -364,22 +380,23 @@ def build_people(rng: np.random.Generator, sizes: np.ndarray, reference: np.date
     phone = blank(phones(rng, n), (age < 14) | (rng.random(n) < 0.05))
 
     employment = _employment(rng, age, male, floating)
-    poverty = np.full(n, None, dtype=object)
+    poverty = np.full(n, -1, dtype=np.int8)
     registered_h = np.flatnonzero(~floating_h)
     taken = np.zeros(nh, dtype=bool)
-    for code, pool in (("tekun", singles), ("dibao", registered_h), ("dibao_edge", registered_h)):
+    for code, pool in ((POVERTY.index("tekun"), singles), (POVERTY.index("dibao"), registered_h),
+                       (POVERTY.index("dibao_edge"), registered_h)):
         free = pool[~taken[pool]]
-        chosen = free[weighted_pick(rng, np.ones(len(free)), round(nh * RATES[code]))]
+        chosen = free[weighted_pick(rng, np.ones(len(free)), round(nh * RATES[POVERTY[code]]))]
         taken[chosen] = True
         in_h = np.isin(hh, chosen)
         poverty[in_h] = code
 
-    key_person = np.full(n, None, dtype=object)
+    key_person = np.full(n, -1, dtype=np.int8)
     total = round(n * RATES["key_person"])
     counts = rng.multinomial(total, np.array(list(KEY_PERSON_SHARE.values())))
-    for (code, _), k in zip(KEY_PERSON_SHARE.items(), counts, strict=True):
-        eligible = ((age >= 14) & (age < 26)) if code == "at_risk_youth" else (age >= 18)
-        weights = (eligible & (key_person == None)).astype(float)  # noqa: E711 - elementwise
+    for code, (category, k) in enumerate(zip(KEY_PERSON_SHARE, counts, strict=True)):
+        eligible = ((age >= 14) & (age < 26)) if category == "at_risk_youth" else (age >= 18)
+        weights = (eligible & (key_person < 0)).astype(float)
         key_person[weighted_pick(rng, weights, int(k))] = code
 
     disabled = _flag(rng, 1 + age / 25, RATES["disabled"], n)
@@ -387,7 +404,7 @@ def build_people(rng: np.random.Generator, sizes: np.ndarray, reference: np.date
     volunteer_w = np.where((age >= 16) & (age < 76), np.where((age < 23) | (age >= 55), 2.0, 1.0), 0.0)
     return People(
         household=hh, name=name, id_number=id_number, phone=phone, male=male, birth=birth,
-        relation=relation.astype(str), floating=floating, employment=employment, poverty=poverty,
+        relation=relation, floating=floating, employment=employment, poverty=poverty,
         key_person=key_person, elderly_alone=alone_h[hh], disabled=disabled,
         activist=_flag(rng, activist_w, RATES["activist"], n),
         volunteer=_flag(rng, volunteer_w, RATES["volunteer"], n),
@@ -402,16 +419,17 @@ def _flag(rng: np.random.Generator, weights: np.ndarray, rate: float, n: int) ->
 
 def _employment(rng: np.random.Generator, age: np.ndarray, male: np.ndarray, floating: np.ndarray
                 ) -> np.ndarray:
-    """Employment by age: preschool, student, working age (most employed), retired from 55/60."""
+    """Employment (codes into EMPLOYMENTS) by age: preschool, student, working age (most employed),
+    retired from 55 (women) or 60 (men)."""
+    employed, unemployed, retired, student, preschool, other = range(len(EMPLOYMENTS))
     u = rng.random(len(age))
     retire_age = np.where(male, 60, 55)
-    working = np.where(u < np.where(floating, 0.88, 0.76), "employed",
-                       np.where(u < np.where(floating, 0.95, 0.83), "unemployed", "other"))
-    young = np.where(u < 0.55, "student", np.where(u < 0.9, "employed", np.where(u < 0.95, "unemployed",
-                                                                                 "other")))
-    old = np.where(u < 0.82, "retired", np.where(u < 0.9, "employed", "other"))
+    working = np.where(u < np.where(floating, 0.88, 0.76), employed,
+                       np.where(u < np.where(floating, 0.95, 0.83), unemployed, other))
+    young = np.select([u < 0.55, u < 0.9, u < 0.95], [student, employed, unemployed], other)
+    old = np.select([u < 0.82, u < 0.9], [retired, employed], other)
     return np.select([age < 6, age < 18, age < 23, age < retire_age],
-                     ["preschool", "student", young, working], old).astype(str)
+                     [preschool, student, young, working], old).astype(np.int8)
 
 
 def id_numbers(rng: np.random.Generator, birth: np.ndarray, male: np.ndarray, floating: np.ndarray,

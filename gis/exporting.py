@@ -105,6 +105,10 @@ def export_layer(conn: psycopg.Connection, layer: str, path: str | Path, *, crs:
     elif driver == "ESRI Shapefile":
         if not spatial:
             raise InvalidInput.one("format", f"{spec.name} has no geometry: use CSV, XLSX, GeoJSON or GPKG")
+        kinds = set(frame.geometry.geom_type.dropna().str.removeprefix("Multi"))
+        if len(kinds) > 1:
+            raise InvalidInput.one("format", f"a Shapefile holds one geometry type, {spec.name} has "
+                                             f"{', '.join(sorted(kinds))}: use GeoPackage or GeoJSON")
         _write_shapefile(frame, spec.name, path)
     else:
         path.unlink(missing_ok=True)

@@ -14,11 +14,18 @@ from shapely.validation import explain_validity
 from gis.codes import community_code_problem, grid_code_problem, mask_phone
 from gis.crs import normalise_crs_name, to_wgs84
 from gis.errors import Conflict, InvalidInput, NotFound, Problem
+from gis.register import text_problems
 
 BBox = tuple[float, float, float, float]
 
 # Geometry as bound WKB; the column type (MultiPolygon, 4326) is enforced by the table.
 _GEOM_PARAM = "ST_Multi(ST_GeomFromWKB(%(geom)s, 4326))"
+
+
+def _text(**fields: Any) -> None:
+    """PostgreSQL text cannot hold NUL characters: name the field instead of failing in the driver."""
+    if problems := text_problems(fields):
+        raise InvalidInput(problems)
 
 
 def area_polygon(geometry: Any, field: str = "geometry", crs: str | None = None,
@@ -80,6 +87,7 @@ def get_community(conn: psycopg.Connection, code: str) -> dict:
 def create_community(conn: psycopg.Connection, code: str, name: str, geometry: Any,
                      street_name: str | None = None, ref: str | None = None,
                      crs: str | None = None, bbox: BBox | None = None) -> dict:
+    _text(name=name, street_name=street_name, ref=ref)
     problems = []
     if (reason := community_code_problem(code)) is not None:
         problems.append(Problem("code", reason))
@@ -102,6 +110,7 @@ def create_community(conn: psycopg.Connection, code: str, name: str, geometry: A
 def update_community(conn: psycopg.Connection, code: str, name: str, geometry: Any,
                      street_name: str | None = None, ref: str | None = None,
                      crs: str | None = None, bbox: BBox | None = None) -> dict:
+    _text(name=name, street_name=street_name, ref=ref)
     if not name.strip():
         raise InvalidInput.one("name", "must not be blank")
     geom = area_polygon(geometry, crs=crs, bbox=bbox)
@@ -189,6 +198,7 @@ def create_grid(conn: psycopg.Connection, code: str, community_code: str, name: 
                 ref: str | None = None, crs: str | None = None, bbox: BBox | None = None) -> dict:
     if (reason := grid_code_problem(code, community_code)) is not None:
         raise InvalidInput.one("code", reason)
+    _text(name=name, ref=ref)
     if not name.strip():
         raise InvalidInput.one("name", "must not be blank")
     geom = area_polygon(geometry, crs=crs, bbox=bbox)
@@ -209,6 +219,7 @@ def create_grid(conn: psycopg.Connection, code: str, community_code: str, name: 
 def update_grid(conn: psycopg.Connection, code: str, name: str, geometry: Any, ref: str | None = None,
                 crs: str | None = None, bbox: BBox | None = None) -> dict:
     """Replace a grid's name and boundary; households in the old or new boundary are re-assigned."""
+    _text(name=name, ref=ref)
     if not name.strip():
         raise InvalidInput.one("name", "must not be blank")
     geom = area_polygon(geometry, crs=crs, bbox=bbox)
@@ -262,6 +273,7 @@ def unplaced_households(conn: psycopg.Connection, community: str | None = None) 
 def create_worker(conn: psycopg.Connection, name: str, phone: str | None = None, ref: str | None = None,
                   grids: list[str] | None = None, role: str = "worker") -> dict:
     """A grid worker, assigned to ``grids`` in the same statement."""
+    _text(name=name, phone=phone, ref=ref)
     if not name.strip():
         raise InvalidInput.one("name", "must not be blank")
     try:

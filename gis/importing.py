@@ -28,7 +28,9 @@ from gis.codes import birth_date_and_sex, community_code_problem, grid_code_prob
 from gis.crs import InputCRS, normalise_crs_name, to_wgs84
 from gis.errors import InvalidInput, NotFound, Problem
 from gis.layerspec import Field, LayerSpec
+from gis.perimeter_layers import PERIMETER_LAYERS
 from gis.readers import read_frame
+from gis.roads_layers import ROAD_LAYERS
 from gis.settings import CHINA_BBOX
 
 BBox = tuple[float, float, float, float]
@@ -39,6 +41,7 @@ LON_COLUMNS = ("lon", "lng", "long", "longitude", "x", "经度")
 LAT_COLUMNS = ("lat", "latitude", "y", "纬度")
 WKT_COLUMNS = ("wkt", "geometry", "geom", "the_geom")
 COPY_CHUNK = 100_000
+TEMP_BUFFERS = "256MB"
 
 _SQL_TYPES = {"text": "text", "int": "bigint", "float": "double precision", "bool": "boolean", "date": "date"}
 _TRUE = {"true", "t", "1", "yes", "y", "是", "有", "√"}
@@ -354,6 +357,22 @@ def _copy_staging(conn: psycopg.Connection, spec: LayerSpec, staged: pd.DataFram
                 progress(min(start + COPY_CHUNK, total), total)
 
 
+def _bulk_settings(conn: psycopg.Connection) -> None:
+    """Memory for a large load, for this transaction (work_mem) or this session (temp_buffers).
+
+    ``staging`` is a temporary table: its pages live in temp_buffers (8 MB by default), so a million
+    staged rows would be written out and read back. temp_buffers can only be raised before the
+    session's first temporary table; after that the attempt fails harmlessly inside a savepoint.
+    """
+    conn.execute("SET LOCAL work_mem = '256MB'")  # the spatial sort and the placement aggregate
+    if conn.execute("SHOW temp_buffers").fetchone() != (TEMP_BUFFERS,):
+        try:
+            with conn.transaction():
+                conn.execute(sql.SQL("SET temp_buffers = {}").format(sql.Literal(TEMP_BUFFERS)))
+        except psycopg.errors.InvalidParameterValue:
+            pass
+
+
 def _stored_duplicates(conn: psycopg.Connection, spec: LayerSpec) -> list[Problem]:
     """Refs and unique fields already stored in the layer's table."""
     columns = {r[0] for r in conn.execute(
@@ -407,6 +426,7 @@ def load_frame(conn: psycopg.Connection, spec_or_name: str | LayerSpec, frame: p
 
     report = ImportReport(layer=spec.name, rows=len(typed))
     with conn.transaction():
+        _bulk_settings(conn)
         conn.execute("DROP TABLE IF EXISTS pg_temp.staging")
         conn.execute(_staging_ddl(spec))
         _copy_staging(conn, spec, typed, progress)
@@ -725,6 +745,9 @@ PERSONS = LayerSpec(
 )
 
 LAYERS.update({s.name: s for s in (COMMUNITIES, GRIDS, GRID_WORKERS, BUILDINGS, HOUSEHOLDS, PERSONS)})
+# The layers of the other capabilities (school perimeter, road sections) are declared beside them.
+LAYERS.update(PERIMETER_LAYERS)
+LAYERS.update(ROAD_LAYERS)
 
 from gis.roads_layers import ROAD_LAYERS  # noqa: E402 - road centrelines and responsible units
 

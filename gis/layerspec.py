@@ -41,7 +41,7 @@ class LayerSpec:
     """An importable/exportable layer.
 
     ``insert_sql`` reads the temporary table ``staging`` (columns: ``row_no`` int, ``ref`` text, one
-    column per field, ``geom`` geometry in EPSG:4326 when the layer has a geometry) and writes the
+    column per field, ``geom`` geometry in EPSG:4326, GiST-indexed, when the layer has one) and writes the
     target table in one statement. ``check_sql`` (optional) returns rows ``(row_no, field, reason)``
     for problems only the database can see; any row aborts the import. ``after_sql`` runs after the
     insert (e.g. re-assigning households when grids change). ``export_sql`` selects the layer for

@@ -18,9 +18,13 @@ def proj4(lon: float, lat: float) -> str:
 def local_tm_srid(conn: psycopg.Connection, lon: float, lat: float) -> int:
     """The SRID of the local TM centred on (lon, lat) rounded to STEP, registered if missing."""
     lon_c, lat_c = round(lon / STEP) * STEP, round(lat / STEP) * STEP
+    query = "SELECT srid FROM local_tm WHERE lon = %s AND lat = %s"
+    row = conn.execute(query, [lon_c, lat_c]).fetchone()
+    if row is not None:
+        return int(row[0])
     # ON CONFLICT: a concurrent check registering the same centre waits, then reuses its SRID.
     conn.execute("INSERT INTO local_tm (lon, lat) VALUES (%s, %s) ON CONFLICT DO NOTHING", [lon_c, lat_c])
-    row = conn.execute("SELECT srid FROM local_tm WHERE lon = %s AND lat = %s", [lon_c, lat_c]).fetchone()
+    row = conn.execute(query, [lon_c, lat_c]).fetchone()
     assert row is not None
     srid = int(row[0])
     conn.execute(

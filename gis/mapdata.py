@@ -178,11 +178,11 @@ def grid_map_data(conn: psycopg.Connection, code: str) -> MapData:
     grids = _grids(conn, community_code, code)
     focus = next(f["properties"] for f in grids["features"] if f["properties"]["code"] == code)
     households = _households(conn, _GRID_HOUSEHOLDS, code)
-    return MapData(
+    return _record_look(conn, MapData(
         kind="grid", code=code, name=name, community_code=community_code, community_name=community_name,
         workers=focus["workers"], team=focus["team"], grids=grids, bbox=tuple(bbox),  # type: ignore[arg-type]
         households=households, counts=_counts(households, TAGS),
-    )
+    ))
 
 
 def community_map_data(conn: psycopg.Connection, code: str) -> MapData:
@@ -200,12 +200,22 @@ def community_map_data(conn: psycopg.Connection, code: str) -> MapData:
     grids = _grids(conn, code, None)
     households = _households(conn, _COMMUNITY_HOUSEHOLDS, code)
     workers = sorted({w for f in grids["features"] for w in f["properties"]["workers"]})
-    return MapData(
+    return _record_look(conn, MapData(
         kind="community", code=code, name=name, community_code=code, community_name=name,
         workers=workers, team=[], grids=grids, bbox=tuple(bbox),  # type: ignore[arg-type]
         households=households, counts=_counts(households, TAGS), community=boundary,
         division=division_problems(conn, code),
-    )
+    ))
+
+
+def _record_look(conn: psycopg.Connection, data: MapData) -> MapData:
+    """A map shows the register, key persons (重点人员) included: every look goes to the audit log."""
+    from gis.audit import record
+
+    record(conn, "read", f"map:{data.kind}", {
+        "code": data.code, "households": data.counts["households"], "persons": data.counts["persons"],
+        "key_persons": data.counts["key_person"]})
+    return data
 
 
 def division_problems(conn: psycopg.Connection, community_code: str) -> dict[str, Any] | None:

@@ -61,6 +61,12 @@ def _rejected(exc: psycopg.Error) -> Exception:
     return InvalidInput.one(field, exc.diag.message_primary or "rejected")
 
 
+def text_problems(fields: dict, row: int | None = None) -> list[Problem]:
+    """PostgreSQL text cannot hold NUL characters: name the field instead of failing in the driver."""
+    return [Problem(k, "must not contain NUL (\\x00) characters", row)
+            for k, v in fields.items() if isinstance(v, str) and "\x00" in v]
+
+
 def _page(limit: int, offset: int) -> None:
     problems = []
     if not 1 <= limit <= MAX_LIMIT:
@@ -127,6 +133,7 @@ def insert_households(conn: psycopg.Connection, households: list[dict], bbox: BB
         row = i if len(households) > 1 else None
         if not str(h.get("address") or "").strip():
             problems.append(Problem("address", "must not be blank", row))
+        problems.extend(text_problems(h, row))
         try:
             lon, lat = locate(h.get("lon"), h.get("lat"), h.get("crs"), bbox, row)
         except InvalidInput as exc:
@@ -203,6 +210,8 @@ def list_households(conn: psycopg.Connection, grid: str | None = None, community
                     limit: int = 100, offset: int = 0) -> dict:
     """{"total": n, "items": [...]} — total counts every match, items is one page ordered by id."""
     _page(limit, offset)
+    if problems := text_problems({"grid": grid, "community": community, "poverty": poverty, "q": q}):
+        raise InvalidInput(problems)
     where, params = _household_filters(grid, community, placement, poverty, q)
     base = sql.SQL("FROM household h LEFT JOIN grid g ON g.code = h.grid_code WHERE {}").format(where)
     total = conn.execute(sql.SQL("SELECT count(*) ") + base, params).fetchone()
@@ -227,6 +236,8 @@ def update_household(conn: psycopg.Connection, household_id: int, version: int, 
                      bbox: BBox) -> dict:
     """Apply ``changes`` (any of ref, address, building, unit, room, and lon+lat[+crs]) if the row is
     still at ``version``; a new location re-assigns the household's grid in the same statement."""
+    if problems := text_problems(changes):
+        raise InvalidInput(problems)
     sets: list[sql.Composable] = []
     params: dict[str, Any] = {"id": household_id, "version": version}
     for key in HOUSEHOLD_TEXT:
@@ -288,7 +299,9 @@ def normalise_person(fields: dict, partial: bool) -> dict:
     With ``partial`` (PATCH) only the given fields are checked and returned.
     """
     out = dict(fields)
-    problems: list[Problem] = []
+    problems: list[Problem] = text_problems(out)
+    if problems:
+        raise InvalidInput(problems)
     if "name" in out or not partial:
         out["name"] = str(out.get("name") or "").strip()
         if not out["name"]:
@@ -400,6 +413,8 @@ def list_persons(conn: psycopg.Connection, limit: int = 100, offset: int = 0, un
                  **filters: Any) -> dict:
     """{"total": n, "items": [...]} of persons matching ``filters`` (see person_filters)."""
     _page(limit, offset)
+    if problems := text_problems(filters):
+        raise InvalidInput(problems)
     where, params = person_filters(**filters)
     total = conn.execute(sql.SQL(
         "SELECT count(*) FROM person p JOIN household h ON h.id = p.household_id "

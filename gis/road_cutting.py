@@ -109,6 +109,11 @@ def cut_roads(conn: psycopg.Connection, method: CutMethod, max_length_m: float |
             raise InvalidInput.one("max_length_m", "give a maximum section length of at least 10 m")
     elif method != "intersections":
         raise InvalidInput.one("method", "must be 'intersections' or 'max_length'")
+    if roads is not None:
+        unknown = conn.execute("SELECT array_agg(x ORDER BY x) FROM unnest(%s::text[]) x "
+                               "WHERE NOT EXISTS (SELECT 1 FROM road WHERE ref = x)", [roads]).fetchone()
+        if unknown and unknown[0]:
+            raise InvalidInput.one("roads", f"no road with ref {', '.join(unknown[0][:20])}")
     with conn.transaction():
         sources = _prepare(conn, roads, None)
         if method == "intersections":

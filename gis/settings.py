@@ -8,6 +8,10 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Keys the stored token hashes. Fine on a developer's machine, refused when serving anyone else.
+DEFAULT_SECRET_KEY = "gridmap-local-only-change-me"
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
 # Mainland China, generous: a coordinate outside is most likely swapped or in the wrong CRS.
 CHINA_BBOX = (73.4, 17.9, 135.2, 53.6)
 
@@ -31,6 +35,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = 8
+    secret_key: str = Field(default=DEFAULT_SECRET_KEY, min_length=16,
+                            description="keys the stored token hashes; must be set outside local runs")
+    token_ttl_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30, description="bearer token lifetime")
 
     @field_validator("region_bbox", mode="before")
     @classmethod
@@ -57,6 +64,18 @@ class Settings(BaseSettings):
         if self.basemap == "custom" and not self.tile_url:
             raise ValueError("GRIDMAP_BASEMAP=custom needs GRIDMAP_TILE_URL (an XYZ template)")
         return self
+
+    @model_validator(mode="after")
+    def _check_secret(self) -> Settings:
+        if self.secret_key == DEFAULT_SECRET_KEY and not self.local:
+            raise ValueError(f"GRIDMAP_SECRET_KEY must be set to a secret of your own to serve on "
+                             f"{self.host}: the default is for local runs (127.0.0.1) only")
+        return self
+
+    @property
+    def local(self) -> bool:
+        """Served on this machine only (loopback)."""
+        return self.host in LOOPBACK
 
     @property
     def embedded(self) -> bool:

@@ -3,10 +3,11 @@
 -- Parameters: day date, srid (a local TM, gis.local_tm), school bigint|NULL, community text|NULL,
 -- grid text|NULL, place bigint|NULL.
 --
--- Distances: the closest point of the school (boundary or gates) is found in the local TM, then the
--- distance from the place to that point is a geodesic on the WGS84 ellipsoid (point to point, which
--- PostGIS computes exactly with GeographicLib). geography ST_Distance to a polygon would be off by up
--- to 0.14 m; a TM alone is exact only near its centre.
+-- Distances: in the local TM (k = 1, centred on the data) when the place is within 50 km of its
+-- central meridian, where the planar distance is within 6 mm of the geodesic at 200 m; farther out,
+-- the closest point of the school (boundary or gates) is found in the TM and the distance to it is a
+-- geodesic on the WGS84 ellipsoid (point to point, which PostGIS computes with GeographicLib).
+-- geography ST_Distance to a polygon would be off by up to 0.14 m.
 WITH area AS (
     SELECT geom FROM community WHERE code = %(community)s
     UNION ALL
@@ -20,8 +21,10 @@ school_in AS MATERIALIZED (
            CASE WHEN s.gates IS NULL THEN s.geom ELSE ST_Collect(s.geom, s.gates) END AS box
     FROM school s
     LEFT JOIN LATERAL (
+        -- only looked up when some rule is regional (the sub-select runs once, as an InitPlan)
         SELECT c.code FROM community c
-        WHERE ST_Intersects(c.geom, ST_PointOnSurface(s.geom)) ORDER BY c.code LIMIT 1
+        WHERE (SELECT bool_or(region <> 'national') FROM perimeter_rule)
+          AND ST_Intersects(c.geom, ST_PointOnSurface(s.geom)) ORDER BY c.code LIMIT 1
     ) region ON true
     CROSS JOIN LATERAL (
         SELECT max(r.distance_m) + 1 AS m FROM perimeter_rule r WHERE s.level = ANY (r.school_levels)
@@ -77,9 +80,9 @@ measured AS (
                ST_Transform(pr.place_geom, %(srid)s::int) AS place_tm
     ) t
     CROSS JOIN LATERAL (
-        -- Within 50 km of the TM's central meridian its scale error is below 3.1e-5 (6 mm at 200 m):
+        -- Inside a campus the distance is 0 (door to door too). Within 50 km of the TM's central meridian its scale error is below 3.1e-5 (6 mm at 200 m):
         -- the planar distance is the answer. Farther out, the geodesic to the closest point.
-        SELECT CASE WHEN ST_Intersects(pr.school_geom, pr.place_geom) THEN 0.0
+        SELECT CASE WHEN t.method = 'entrance' AND ST_Intersects(pr.school_geom, pr.place_geom) THEN 0.0
                     WHEN abs(ST_X(t.place_tm)) <= 50000 THEN ST_Distance(t.target_tm, t.place_tm)
                     ELSE ST_Distance(pr.place_geom::geography,
                                      ST_Transform(ST_ClosestPoint(t.target_tm, t.place_tm), 4326)::geography)

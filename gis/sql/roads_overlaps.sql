@@ -12,6 +12,11 @@ CROSS JOIN LATERAL (
     WHERE n.retired_on IS NULL AND n.geom && a.geom
     OFFSET 0) b
 WHERE a.retired_on IS NULL AND a.id < b.id
+  -- cheap pre-filter: a shared stretch of L metres spans at least L / sqrt(2) m in x or in y, so the
+  -- boxes' common part must too (1 degree < 112 km); sections meeting end to end fail it
+  AND greatest(least(ST_XMax(a.geom), ST_XMax(b.geom)) - greatest(ST_XMin(a.geom), ST_XMin(b.geom)),
+               least(ST_YMax(a.geom), ST_YMax(b.geom)) - greatest(ST_YMin(a.geom), ST_YMin(b.geom)))
+      > %(tolerance_m)s / 160000.0
   AND ST_Relate(a.geom, b.geom, '1********')
   AND ST_Length(ST_CollectionExtract(ST_Intersection(a.geom, b.geom), 2)::geography) > %(tolerance_m)s
 ORDER BY overlap_m DESC, a.code, b.code

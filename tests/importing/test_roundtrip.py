@@ -141,3 +141,12 @@ def test_unknown_export_format_and_shapefile_without_geometry(division, tmp_path
         export_layer(division, "households", tmp_path / "x.kml")
     with pytest.raises(InvalidInput, match="no geometry"):
         export_layer(division, "persons", tmp_path / "x.zip")
+
+
+def test_shapefile_refuses_mixed_geometry_types(division, tmp_path):
+    load_frame(division, "buildings", gpd.GeoDataFrame(
+        {"ref": ["b1", "b2"], "name": ["1栋", "2栋"]},
+        geometry=[shapely.box(113.001, 25.781, 113.002, 25.782), shapely.Point(113.015, 25.795)], crs=4326))
+    with pytest.raises(InvalidInput, match="one geometry type"):
+        export_layer(division, "buildings", tmp_path / "b.zip")
+    assert export_layer(division, "buildings", tmp_path / "b.gpkg") == 2

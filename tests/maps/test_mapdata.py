@@ -96,3 +96,15 @@ def test_map_index_lists_communities_with_grids(conn, map_fixture):
     assert [g["code"] for g in ours["grids"]] == list(map_fixture.grids)
     assert ours["grids"][0]["workers"] == ["张伟"]
     assert sum(g["households"] for g in ours["grids"]) > 200
+
+
+def test_every_map_look_is_audited(conn, map_fixture):
+    """Maps show key persons (重点人员): each one fetched leaves an entry in the audit log."""
+    before = conn.execute("SELECT count(*) FROM audit_log WHERE object = 'map:grid'").fetchone()[0]
+    data = mapdata.grid_map_data(conn, map_fixture.grids[0])
+    rows = conn.execute(
+        "SELECT action, detail FROM audit_log WHERE object = 'map:grid' ORDER BY id").fetchall()
+    assert len(rows) == before + 1
+    action, detail = rows[-1]
+    assert action == "read" and detail["code"] == map_fixture.grids[0]
+    assert detail["key_persons"] == data.counts["key_person"] > 0

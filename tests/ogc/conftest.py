@@ -55,7 +55,8 @@ INSERT INTO road (ref, name, geom) VALUES
   ('R1', 'Renmin Road', ST_MakeLine(ST_Point(112.98, 25.77, 4326), ST_Point(113.05, 25.77, 4326)));
 INSERT INTO road_section (road_id, code, road_name, length_m, geom, retired_on)
 SELECT r.id, 'R1-' || lpad(i::text, 3, '0'), r.name, 700,
-       ST_MakeLine(ST_Point(112.98 + (i - 1) * 0.007, 25.77, 4326), ST_Point(112.98 + i * 0.007, 25.77, 4326)),
+       ST_MakeLine(ST_Point(112.98 + (i - 1) * 0.007, 25.77, 4326),
+                   ST_Point(112.98 + i * 0.007, 25.77, 4326)),
        CASE WHEN i = 10 THEN current_date END  -- one retired section: never served
 FROM road r, generate_series(1, 10) AS i;
 INSERT INTO responsible_unit (name, kind) VALUES ('District Bureau', 'government');

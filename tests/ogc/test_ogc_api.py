@@ -92,7 +92,8 @@ def test_single_item_and_404s(live, db):
 
 def test_bbox_subset(live, db):
     bbox = (113.0, 25.75, 113.02, 25.77)
-    expected = count(db, "SELECT count(*) FROM place WHERE ST_Intersects(geom, ST_MakeEnvelope(%s,%s,%s,%s,4326))",
+    expected = count(db, "SELECT count(*) FROM place "
+                         "WHERE ST_Intersects(geom, ST_MakeEnvelope(%s, %s, %s, %s, 4326))",
                      *bbox)
     assert 0 < expected < N_PLACES_HALF
     body = get(live, "/collections/places/items", bbox=",".join(map(str, bbox)), limit=10_000).json()
@@ -134,9 +135,11 @@ def test_crs_4490_output_and_bbox_crs(live, db):
 
 @pytest.mark.parametrize(("cql", "where"), [
     ("category = 'internet_cafe'", "category = 'internet_cafe'"),
-    ("category IN ('bar', 'internet_cafe') AND id > 100", "category IN ('bar', 'internet_cafe') AND id > 100"),
+    ("category IN ('bar', 'internet_cafe') AND id > 100",
+     "category IN ('bar', 'internet_cafe') AND id > 100"),
     ("name LIKE 'Place 12%'", "name LIKE 'Place 12%'"),
-    ("NOT (category = 'small_shop') OR id BETWEEN 10 AND 20", "NOT (category = 'small_shop') OR id BETWEEN 10 AND 20"),
+    ("NOT (category = 'small_shop') OR id BETWEEN 10 AND 20",
+     "NOT (category = 'small_shop') OR id BETWEEN 10 AND 20"),
     ("CASEI(name) = casei('PLACE 7')", "lower(name) = 'place 7'"),
     ("S_INTERSECTS(geom, POLYGON((113 25.75, 113.02 25.75, 113.02 25.77, 113 25.77, 113 25.75)))",
      "ST_Intersects(geom, ST_MakeEnvelope(113, 25.75, 113.02, 25.77, 4326))"),

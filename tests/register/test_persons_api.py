@@ -162,3 +162,15 @@ def test_injection_in_text_fields_is_stored_as_text(client, household):
     r = _person(client, household, name=INJECTION)
     assert r.status_code == 201 and r.json()["name"] == INJECTION
     assert client.get("/persons", params={"q": "DROP TABLE"}).json()["total"] >= 1
+
+
+def test_nul_characters_are_422_naming_the_field(client, household):
+    r = _person(client, household, name="a\x00b")
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "name"
+    r = client.get("/persons", params={"q": "a\x00b"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "q"
+    r = client.post("/households", json={"address": "a\x00", "lon": household["x0"] + 0.001,
+                                         "lat": household["y0"] + 0.001})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "address"
+    r = client.get("/households", params={"q": "\x00"})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "q"

@@ -62,6 +62,9 @@ def test_cut_at_max_length(network):
     with pytest.raises(InvalidInput) as err:
         cut_roads(network, "max_length", max_length_m=None)
     assert err.value.problems[0].field == "max_length_m"
+    with pytest.raises(InvalidInput) as err:
+        cut_roads(network, "intersections", roads=["R1", "NOPE"])
+    assert err.value.problems[0].field == "roads" and "NOPE" in err.value.problems[0].reason
 
 
 def test_split_by_hand_moves_current_assignment(network):

@@ -129,7 +129,10 @@ CREATE FUNCTION ruled_place_resync(ids bigint[]) RETURNS void LANGUAGE sql AS $$
     ORDER BY ST_GeoHash(s.geom, 8);  -- neighbours on neighbouring pages: fewer page reads per probe
 $$;
 
-CREATE FUNCTION ruled_place_rebuild() RETURNS trigger LANGUAGE plpgsql AS $$
+-- SECURITY DEFINER: TRUNCATE is the owner's privilege, and a rule edit by the service's
+-- unprivileged role must still be able to rebuild.
+CREATE FUNCTION ruled_place_rebuild() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
     TRUNCATE ruled_place;
     INSERT INTO ruled_place SELECT * FROM ruled_place_source ORDER BY ST_GeoHash(geom, 8);

@@ -1,0 +1,185 @@
+"""Who may call what: one table from (method, route path template) to the roles allowed.
+
+Every route of the app must be in POLICY: a route without a decision is refused (403) and fails the
+permission-matrix test. Roles: admin (管理员), grid_worker (网格员), inspector (督查), planner
+(创建办/城管), viewer (查看: maps and statistics, no personal data). Where a route serves several
+layers (imports, exports, OGC collections, tiles), ``layers`` refines the decision per layer.
+
+Scopes are not decided here: api/security.py checks a community or grid code named in the request
+against the user's grants, and the database's row-level security narrows every register query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+ADMIN, WORKER, INSPECTOR, PLANNER, VIEWER = "admin", "grid_worker", "inspector", "planner", "viewer"
+Roles = frozenset[str]
+
+PUBLIC: Roles = frozenset()  # no token needed
+EVERYONE: Roles = frozenset({ADMIN, WORKER, INSPECTOR, PLANNER, VIEWER})  # any signed-in user
+ADMINS: Roles = frozenset({ADMIN})
+REGISTER: Roles = frozenset({ADMIN, WORKER})  # personal data (一册): names, ID numbers, key persons
+COUNTS: Roles = frozenset({ADMIN, WORKER, VIEWER})  # statistics and the worker directory
+PERIMETER_READ: Roles = frozenset({ADMIN, INSPECTOR, VIEWER})
+PERIMETER_WRITE: Roles = frozenset({ADMIN, INSPECTOR})
+ROADS_READ: Roles = frozenset({ADMIN, PLANNER, VIEWER})
+ROADS_WRITE: Roles = frozenset({ADMIN, PLANNER})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The roles allowed, whether a call is written to the audit log (reads of key persons and
+    register exports), and per-layer refinements for routes with a {layer}-like parameter."""
+
+    roles: Roles
+    audit: Literal["read", "export"] | None = None
+    layer_param: str | None = None
+    layers: dict[str, Rule] = field(default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+    def for_layer(self, value: str | None) -> Rule:
+        """The rule for one layer; an unknown layer gets the route's own (strictest) rule."""
+        return self.layers.get(value or "", self)
+
+
+def _layers(default: Roles, **layers: Rule) -> dict[str, Rule]:
+    return layers
+
+
+IMPORT_LAYERS = {
+    "communities": Rule(ADMINS), "grids": Rule(ADMINS), "buildings": Rule(ADMINS),
+    "grid_workers": Rule(ADMINS), "households": Rule(REGISTER), "persons": Rule(REGISTER),
+    "schools": Rule(PERIMETER_WRITE), "places": Rule(PERIMETER_WRITE), "licences": Rule(PERIMETER_WRITE),
+    "roads": Rule(ROADS_WRITE), "units": Rule(ROADS_WRITE),
+}
+EXPORT_LAYERS = {
+    "communities": Rule(EVERYONE), "grids": Rule(EVERYONE), "buildings": Rule(EVERYONE),
+    "grid_workers": Rule(REGISTER, audit="export"), "households": Rule(REGISTER, audit="export"),
+    "persons": Rule(REGISTER, audit="export"),
+    "schools": Rule(PERIMETER_READ), "places": Rule(PERIMETER_READ), "licences": Rule(PERIMETER_READ),
+    "roads": Rule(ROADS_READ), "units": Rule(ROADS_WRITE),  # units name contact persons and phones
+}
+COLLECTIONS = {
+    "communities": Rule(EVERYONE), "grids": Rule(EVERYONE), "buildings": Rule(EVERYONE),
+    "schools": Rule(PERIMETER_READ), "places": Rule(PERIMETER_READ),
+    "perimeter_violations": Rule(PERIMETER_READ), "road_sections": Rule(ROADS_READ),
+    "households": Rule(REGISTER, audit="read"),
+}
+TILE_LAYERS = {
+    "grids": Rule(EVERYONE), "places": Rule(PERIMETER_READ), "road_sections": Rule(ROADS_READ),
+    "households": Rule(REGISTER),
+}
+
+POLICY: dict[tuple[str, str], Rule] = {
+    # accounts and the audit log
+    ("POST", "/auth/token"): Rule(PUBLIC),
+    ("GET", "/login"): Rule(PUBLIC),
+    ("POST", "/login"): Rule(PUBLIC),
+    ("POST", "/auth/revoke"): Rule(EVERYONE),
+    ("GET", "/auth/me"): Rule(EVERYONE),
+    ("GET", "/audit"): Rule(ADMINS),
+    # the division: communities and grids (一档)
+    ("GET", "/communities"): Rule(EVERYONE),
+    ("POST", "/communities"): Rule(ADMINS),
+    ("GET", "/communities/{code}"): Rule(EVERYONE),
+    ("PUT", "/communities/{code}"): Rule(ADMINS),
+    ("DELETE", "/communities/{code}"): Rule(ADMINS),
+    ("GET", "/communities/{code}/division"): Rule(EVERYONE),
+    ("GET", "/communities/{code}/unplaced"): Rule(ADMINS),  # addresses outside every grid
+    ("GET", "/communities/{code}/register.xlsx"): Rule(REGISTER, audit="export"),
+    ("GET", "/communities/{code}/register.csv"): Rule(REGISTER, audit="export"),
+    ("GET", "/grids"): Rule(EVERYONE),
+    ("POST", "/grids"): Rule(ADMINS),
+    ("GET", "/grids/{code}"): Rule(EVERYONE),
+    ("PUT", "/grids/{code}"): Rule(ADMINS),
+    ("DELETE", "/grids/{code}"): Rule(ADMINS),
+    ("GET", "/grids/{code}/register.xlsx"): Rule(REGISTER, audit="export"),
+    ("GET", "/grids/{code}/register.csv"): Rule(REGISTER, audit="export"),
+    ("POST", "/grids/{code}/workers"): Rule(ADMINS),
+    ("DELETE", "/grids/{code}/workers/{worker_id}"): Rule(ADMINS),
+    ("GET", "/grid-workers"): Rule(COUNTS),
+    ("POST", "/grid-workers"): Rule(ADMINS),
+    ("GET", "/grid-workers/{worker_id}"): Rule(COUNTS),
+    # the register (一册): personal data; reads of persons may show key persons (重点人员)
+    ("GET", "/households"): Rule(REGISTER),
+    ("POST", "/households"): Rule(REGISTER),
+    ("GET", "/households/{household_id}"): Rule(REGISTER, audit="read"),
+    ("PUT", "/households/{household_id}"): Rule(REGISTER),
+    ("PATCH", "/households/{household_id}"): Rule(REGISTER),
+    ("DELETE", "/households/{household_id}"): Rule(REGISTER),
+    ("GET", "/persons"): Rule(REGISTER, audit="read"),
+    ("POST", "/persons"): Rule(REGISTER),
+    ("GET", "/persons/{person_id}"): Rule(REGISTER, audit="read"),
+    ("PUT", "/persons/{person_id}"): Rule(REGISTER),
+    ("PATCH", "/persons/{person_id}"): Rule(REGISTER),
+    ("DELETE", "/persons/{person_id}"): Rule(REGISTER),
+    ("GET", "/stats"): Rule(COUNTS),
+    # import and export
+    ("POST", "/imports/{layer}"): Rule(ADMINS, layer_param="layer", layers=IMPORT_LAYERS),
+    ("GET", "/exports/{layer}"): Rule(ADMINS, layer_param="layer", layers=EXPORT_LAYERS),
+    # the maps (一图): a grid's or community's map shows members' names and tags
+    ("GET", "/maps/"): Rule(EVERYONE),
+    ("GET", "/maps/grids/{code}"): Rule(REGISTER, audit="read"),
+    ("GET", "/maps/communities/{code}"): Rule(REGISTER, audit="read"),
+    ("GET", "/maps/perimeter"): Rule(PERIMETER_READ),
+    ("GET", "/maps/perimeter/schools/{school}"): Rule(PERIMETER_READ),
+    ("GET", "/maps/roads"): Rule(ROADS_READ),
+    # the school perimeter (校园周边200米) and inspections
+    ("GET", "/perimeter/violations"): Rule(PERIMETER_READ),
+    ("GET", "/perimeter/schools/{school}/violations"): Rule(PERIMETER_READ),
+    ("GET", "/perimeter/rules"): Rule(PERIMETER_READ),
+    ("POST", "/perimeter/rules"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/rules/{rule_id}"): Rule(PERIMETER_READ),
+    ("PUT", "/perimeter/rules/{rule_id}"): Rule(PERIMETER_WRITE),
+    ("DELETE", "/perimeter/rules/{rule_id}"): Rule(PERIMETER_WRITE),
+    ("POST", "/perimeter/violations/record"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/violations/recorded"): Rule(PERIMETER_READ),
+    ("GET", "/perimeter/violations/recorded/{violation_id}"): Rule(PERIMETER_READ),
+    ("PATCH", "/perimeter/violations/recorded/{violation_id}"): Rule(PERIMETER_WRITE),
+    ("POST", "/perimeter/places/{place}/inspections"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/places/{place}/inspections"): Rule(PERIMETER_READ),
+    ("PUT", "/perimeter/inspections/{inspection_id}/photo"): Rule(PERIMETER_WRITE),
+    # responsibility road sections (路段管理责任制)
+    ("GET", "/roads"): Rule(ROADS_READ),
+    ("POST", "/roads/cut"): Rule(ROADS_WRITE),
+    ("GET", "/roads/coverage"): Rule(ROADS_READ),
+    ("GET", "/roads/unassigned"): Rule(ROADS_READ),
+    ("GET", "/roads/overlaps"): Rule(ROADS_READ),
+    ("GET", "/roads/frontage"): Rule(ROADS_READ),
+    ("GET", "/sections"): Rule(ROADS_READ),
+    ("GET", "/sections/{section_id}"): Rule(ROADS_READ),
+    ("POST", "/sections/{section_id}/split"): Rule(ROADS_WRITE),
+    ("GET", "/sections/{section_id}/assignments"): Rule(ROADS_READ),
+    ("POST", "/sections/{section_id}/assignments"): Rule(ROADS_WRITE),
+    ("GET", "/assignments/{assignment_id}"): Rule(ROADS_READ),
+    ("POST", "/assignments/{assignment_id}/end"): Rule(ROADS_WRITE),
+    ("GET", "/units"): Rule(ROADS_WRITE),  # units name contact persons and phones
+    ("POST", "/units"): Rule(ROADS_WRITE),
+    ("GET", "/units/{unit_id}"): Rule(ROADS_WRITE),
+    ("PATCH", "/units/{unit_id}"): Rule(ROADS_WRITE),
+    ("DELETE", "/units/{unit_id}"): Rule(ROADS_WRITE),
+    ("GET", "/units/{unit_id}/roster.xlsx"): Rule(ROADS_WRITE),
+    # OGC API - Features and vector tiles (GIS clients); personal collections only for the register roles
+    ("GET", "/ogc"): Rule(EVERYONE),
+    ("GET", "/ogc/"): Rule(EVERYONE),
+    ("GET", "/ogc/api"): Rule(EVERYONE),
+    ("GET", "/ogc/conformance"): Rule(EVERYONE),
+    ("GET", "/ogc/collections"): Rule(EVERYONE),
+    ("GET", "/ogc/collections/{collection_id}"): Rule(EVERYONE),
+    ("GET", "/ogc/collections/{collection_id}/queryables"): Rule(EVERYONE),
+    ("GET", "/ogc/collections/{collection_id}/items"):
+        Rule(ADMINS, layer_param="collection_id", layers=COLLECTIONS),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"):
+        Rule(ADMINS, layer_param="collection_id", layers=COLLECTIONS),
+    ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt"): Rule(ADMINS, layer_param="layer", layers=TILE_LAYERS),
+}
+
+# Routes that are not FastAPI operations: the OpenAPI document and its viewers, and the static
+# Leaflet files the maps load. They hold no data.
+PUBLIC_PATHS: frozenset[str] = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+PUBLIC_MOUNTS: tuple[str, ...] = ("/static/",)
