@@ -125,6 +125,11 @@ def up(
             counts = load_demo_with_progress(conn, generate_street())
             conn.commit()
             console.print(", ".join(f"{n} {layer}" for layer, n in counts.items()))
+            from gis.accounts import demo_users
+
+            made = demo_users(conn)  # one user per role, fresh random passwords
+            conn.commit()
+            _print_demo_users(s, made)
     _serve(s, host, port)
 
 
@@ -540,6 +545,128 @@ def roads_roster_command(
         data = roster_workbook(conn, resolve_unit(conn, unit))
     output.write_bytes(data)
     typer.echo(f"roster written to {output} ({len(data)} bytes)")
+
+
+user_app = typer.Typer(help="Accounts (用户): add, list, disable, grant roles over a scope.",
+                       no_args_is_help=True)
+app.add_typer(user_app, name="user")
+ROLE_HELP = "admin, grid_worker (网格员), inspector, planner or viewer"
+SCOPE_HELP = "'' = everything, or a 6/9/12/15-digit district/street/community/grid code"
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="lower-case letters, digits, '.', '_', '-'")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True,
+                                          help="at least 10 characters (asked when not given)")],
+    full_name: Annotated[str | None, typer.Option(help="the person's name")] = None,
+    role: Annotated[list[str] | None, typer.Option(help=f"{ROLE_HELP} (repeatable)")] = None,
+    scope: Annotated[str, typer.Option(help=SCOPE_HELP)] = "",
+) -> None:
+    """Add a user, optionally with roles over one scope."""
+    from gis import accounts
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        accounts.create_user(conn, username, password, full_name)
+        for r in role or []:
+            accounts.grant(conn, username, r, scope)
+        conn.commit()
+    granted = f" with {', '.join(role)} over {scope or 'everything'}" if role else ""
+    typer.echo(f"user {username} added{granted}")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the users, whether they are active, and their grants."""
+    from rich.table import Table
+
+    from gis import accounts
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        users = accounts.list_users(conn)
+    table = Table("username", "name", "active", "grants (role@scope)")
+    for u in users:
+        grants = ", ".join(f"{g['role']}@{g['scope'] or '*'}" for g in u["grants"]) or "-"
+        table.add_row(u["username"], u["full_name"] or "", "yes" if u["active"] else "DISABLED", grants)
+    Console().print(table)
+
+
+@user_app.command("disable")
+def user_disable(username: Annotated[str, typer.Argument()]) -> None:
+    """Disable a user and revoke their tokens at once."""
+    from gis import accounts
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        accounts.set_active(conn, username, False)
+        conn.commit()
+    typer.echo(f"user {username} disabled; their tokens are revoked")
+
+
+@user_app.command("enable")
+def user_enable(username: Annotated[str, typer.Argument()]) -> None:
+    """Enable a disabled user again (they sign in anew)."""
+    from gis import accounts
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        accounts.set_active(conn, username, True)
+        conn.commit()
+    typer.echo(f"user {username} enabled")
+
+
+@user_app.command("grant")
+def user_grant(
+    username: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Argument(help=ROLE_HELP)],
+    scope: Annotated[str, typer.Option(help=SCOPE_HELP)] = "",
+    revoke: Annotated[bool, typer.Option("--revoke", help="take the grant away instead")] = False,
+) -> None:
+    """Give a user a role over a scope (or take it away with --revoke)."""
+    from gis import accounts
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        if revoke:
+            if not accounts.revoke_grant(conn, username, role, scope):
+                fail(f"{username} holds no {role} over {scope or 'everything'}")
+        else:
+            accounts.grant(conn, username, role, scope)
+        conn.commit()
+    typer.echo(f"{username}: {'revoked' if revoke else 'granted'} {role} over {scope or 'everything'}")
+
+
+@user_app.command("demo")
+def user_demo() -> None:
+    """Create (or reset) one demo user per role with fresh random passwords, and say how to sign in."""
+    from gis import accounts
+
+    s = settings()
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        made = accounts.demo_users(conn)
+        conn.commit()
+    _print_demo_users(s, made)
+
+
+def _print_demo_users(s: Settings, made: list[dict]) -> None:
+    from rich.table import Table
+
+    table = Table("username", "password", "role", "scope", title="demo users (passwords shown once)")
+    for u in made:
+        table.add_row(u["username"], u["password"], u["role"], u["scope"] or "everything")
+    Console().print(table)
+    base = f"http://{s.host}:{s.port}"
+    typer.echo(f"sign in: open {base}/login, or\n"
+               f"  curl -s -d username=demo-admin -d password=... {base}/auth/token\n"
+               f"  then send 'Authorization: Bearer <access_token>' with every request")
 
 
 def main() -> None:

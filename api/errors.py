@@ -62,6 +62,11 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse(error_body("rejected by a database constraint",
                                        [{"row": None, "field": field, "reason": diag.message_primary or ""}]),
                             status_code=status)
+    if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        # Row-level security refused a row outside the caller's grids (or the service role lacks a right).
+        return JSONResponse(error_body("not permitted: outside your scope",
+                                       [{"row": None, "field": "body", "reason": "outside your grids"}]),
+                            status_code=403)
     if isinstance(exc, psycopg.OperationalError):
         log.error("database unavailable: %s", exc)
         return JSONResponse(error_body("database unavailable, try again"), status_code=503)
@@ -74,7 +79,48 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(error_body("internal error"), status_code=500)
 
 
+# The error shape as JSON Schema, for the OpenAPI document: FastAPI documents its own 422 body
+# ({"detail": [...]}) by default, which is not what _validation sends.
+ERROR_SCHEMA: dict = {
+    "title": "Error", "type": "object", "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "array", "items": {
+            "type": "object", "required": ["row", "field", "reason"],
+            "properties": {"row": {"anyOf": [{"type": "integer"}, {"type": "null"}]},
+                           "field": {"type": "string"}, "reason": {"type": "string"}}}},
+    },
+}
+
+
+# Documented on every route (create_app adds them when it includes the routers), so that clients and
+# the schemathesis run know the statuses an operation may answer besides its own.
+ERROR_RESPONSES: dict[int | str, dict] = {
+    code: {"description": description, "content": {"application/json": {"schema": ERROR_SCHEMA}}}
+    for code, description in [(400, "Bad request"), (401, "Not signed in (or the token expired or revoked)"),
+                              (403, "Not allowed for your roles or scope"), (404, "Not found (or not yours)"),
+                              (409, "Conflicts with the stored state (e.g. an edit of a stale version)"),
+                              (413, "Upload too large"), (503, "Database unavailable, try again")]
+}
+
+
+def _document_error_shape(app: FastAPI) -> None:
+    generate = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = generate()
+            schemas = schema.get("components", {}).get("schemas", {})
+            if "HTTPValidationError" in schemas:
+                schemas["HTTPValidationError"] = ERROR_SCHEMA
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install(app: FastAPI) -> None:
+    _document_error_shape(app)
     app.add_exception_handler(GridmapError, _domain)
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(StarletteHTTPException, _http)

@@ -217,3 +217,24 @@ def act_as(conn: psycopg.Connection, principal: Principal | None, client: str | 
     conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
     conn.execute("SELECT set_config('gridmap.user_id', %s, true), set_config('gridmap.client', %s, true)",
                  ["" if principal is None else str(principal.user_id), client or ""])
+
+
+def demo_users(conn: psycopg.Connection) -> list[dict]:
+    """One user per role for the demo (demo-admin, demo-grid_worker, ...), each with a fresh random
+    password (an existing demo user gets a new one): the demo never ships a known password. The grid
+    worker serves the first grid."""
+    first_grid = conn.execute("SELECT min(code) FROM grid").fetchone()
+    made = []
+    for role in ROLES:
+        scope = (first_grid[0] or "") if role == "grid_worker" and first_grid else ""
+        if role == "grid_worker" and not scope:
+            continue  # no grid yet to serve
+        username, password = f"demo-{role.replace('_', '-')}", secrets.token_urlsafe(9)
+        try:
+            create_user(conn, username, password, full_name=f"demo {role}")
+        except Conflict:
+            set_password(conn, username, password)
+            set_active(conn, username, True)
+        grant(conn, username, role, scope)
+        made.append({"username": username, "password": password, "role": role, "scope": scope})
+    return made

@@ -241,14 +241,24 @@ class _Translator:
                 raise self.fail("invalid geometry literal") from None
             if geometry.is_empty or not geometry.is_valid:
                 raise self.fail("geometry literal is empty or invalid")
+            self.check_range(*geometry.bounds)
             geom = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), {})").format(
                 self.bind(json.dumps(shapely.geometry.mapping(geometry)), "string"),
                 sql.Literal(self.filter_srid))
             return self.to_storage(geom)
         raise self.fail(f"{type(node).__name__} is not a geometry")
 
+    def check_range(self, minx: float, miny: float, maxx: float, maxy: float) -> None:
+        """Degrees in range, so ST_Transform never sees a coordinate it cannot project (a 500)."""
+        if self.lat_first:
+            minx, miny, maxx, maxy = miny, minx, maxy, maxx
+        if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
+            raise self.fail("coordinates must be longitude -180..180 and latitude -90..90 "
+                            "(in the axis order of filter-crs)")
+
     def envelope(self, x1: float, y1: float, x2: float, y2: float) -> sql.Composable:
         coords = [float(x1), float(y1), float(x2), float(y2)]
+        self.check_range(*coords)
         env = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
             *(self.bind(c, "number") for c in coords), sql.Literal(self.filter_srid))
         return self.to_storage(env)

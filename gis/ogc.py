@@ -19,9 +19,7 @@ from gis import cql
 from gis.errors import InvalidInput, NotFound, Problem
 
 PropertyType = Literal["string", "integer", "number", "boolean", "date"]
-SQL_TYPE: dict[str, str] = {
-    "string": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean", "date": "date",
-}
+SQL_TYPE = cql.SQL_TYPE  # JSON type of a property -> the SQL type its values are cast to
 DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
 COORD_DIGITS = 7  # ~1 cm in degrees; what a register needs, and 20 % less JSON than the default 9
 
@@ -154,14 +152,20 @@ def existing_tables(conn: psycopg.Connection, tables: set[str]) -> set[str]:
     return {r[0] for r in rows}
 
 
+# Roles that may read the register (一册); see api/policy.py.
+REGISTER_ROLES = frozenset({"admin", "grid_worker"})
+
+
 def visible_collections(conn: psycopg.Connection, user: object | None = None) -> list[Collection]:
     """The collections this caller may see whose tables exist.
 
-    Hook for access control: there are no users yet, so personal collections (households, persons)
-    are hidden from everyone. The auth change lets them through for a user with a grid scope and adds
-    that scope to the items query.
+    Access-control hook: personal collections (households) are offered only to a user with a
+    register role (``user.roles``, as gis.accounts.Principal has). Their rows are then narrowed to
+    the user's grids by the database's row-level security, which the request's connection runs
+    under once it acts as that user. The OGC routes pass no user yet, so nobody sees them today.
     """
-    offered = [c for c in COLLECTIONS if not c.personal]
+    roles: frozenset[str] = getattr(user, "roles", frozenset())
+    offered = [c for c in COLLECTIONS if not c.personal or roles & REGISTER_ROLES]
     present = existing_tables(conn, {t for c in offered for t in c.tables})
     return [c for c in offered if set(c.tables) <= present]
 
@@ -222,6 +226,8 @@ def parse_bbox(value: str | None, crs: OutputCRS) -> tuple[float, float, float, 
         raise InvalidInput.one("bbox", "must be 4 (or 6) comma-separated numbers")
     if crs.lat_first:
         numbers = [numbers[1], numbers[0], numbers[3], numbers[2]]
+    # CGCS2000 and WGS 84 coordinates differ by centimetres (PROJ's transformation between them is the
+    # identity), so a box in EPSG:4490 is used as lon/lat directly once its axes are in x/y order.
     minx, miny, maxx, maxy = numbers
     # minx > maxx is legal in OGC (a box across the antimeridian) but meaningless for a city.
     if minx > maxx or miny > maxy or not (-90 <= miny <= 90 and -90 <= maxy <= 90):
@@ -318,8 +324,8 @@ def _where(coll: Collection, q: ItemsQuery, params: dict[str, Any]) -> sql.Compo
     return sql.SQL(" AND ").join(parts)
 
 
-def items(conn: psycopg.Connection, coll: Collection, q: ItemsQuery) -> tuple[int, int, str]:
-    """(numberMatched, numberReturned, the features as a JSON array text), in one round trip."""
+def items_sql(coll: Collection, q: ItemsQuery) -> tuple[sql.Composed, dict[str, Any]]:
+    """The items statement and its parameters: numberMatched, numberReturned, the features' JSON."""
     params: dict[str, Any] = {"limit": q.limit, "offset": q.offset}
     where = _where(coll, q, params)
     query = sql.SQL(
@@ -330,6 +336,12 @@ def items(conn: psycopg.Connection, coll: Collection, q: ItemsQuery) -> tuple[in
                        ORDER BY t.{id} LIMIT %(limit)s OFFSET %(offset)s) AS rows) AS page"""
     ).format(src=coll.from_clause(), where=where, feature=_feature_text(coll, q.crs),
              id=sql.Identifier(coll.id_column))
+    return query, params
+
+
+def items(conn: psycopg.Connection, coll: Collection, q: ItemsQuery) -> tuple[int, int, str]:
+    """(numberMatched, numberReturned, the features as a JSON array text), in one round trip."""
+    query, params = items_sql(coll, q)
     row = conn.execute(query, params).fetchone()
     assert row is not None
     return int(row[0]), int(row[1]), row[2]

@@ -67,9 +67,8 @@ def check_tile(z: int, x: int, y: int) -> None:
         raise InvalidInput(problems)
 
 
-def tile(conn: psycopg.Connection, layer: TileLayer, z: int, x: int, y: int) -> bytes:
-    """The MVT bytes of one tile (empty bytes when the tile has no features)."""
-    check_tile(z, x, y)
+def tile_sql(layer: TileLayer) -> sql.Composed:
+    """The statement for one tile of a layer; parameters z, x, y, margin, extent, buffer."""
     attrs = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(a)) for a in layer.attributes)
     query = sql.SQL(
         """WITH bounds AS (
@@ -84,6 +83,15 @@ def tile(conn: psycopg.Connection, layer: TileLayer, z: int, x: int, y: int) -> 
            SELECT ST_AsMVT(features.*, {name}, %(extent)s, 'geom') FROM features WHERE geom IS NOT NULL"""
     ).format(attrs=attrs, table=sql.Identifier(layer.table), condition=sql.SQL(layer.condition),  # type: ignore[arg-type]
              name=sql.Literal(layer.id))
-    row = conn.execute(query, {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT, "extent": EXTENT,
-                               "buffer": BUFFER}).fetchone()
+    return query
+
+
+def tile_params(z: int, x: int, y: int) -> dict[str, int | float]:
+    return {"z": z, "x": x, "y": y, "margin": BUFFER / EXTENT, "extent": EXTENT, "buffer": BUFFER}
+
+
+def tile(conn: psycopg.Connection, layer: TileLayer, z: int, x: int, y: int) -> bytes:
+    """The MVT bytes of one tile (empty bytes when the tile has no features)."""
+    check_tile(z, x, y)
+    row = conn.execute(tile_sql(layer), tile_params(z, x, y)).fetchone()
     return bytes(row[0]) if row and row[0] is not None else b""

@@ -193,8 +193,13 @@ def main() -> None:
     procs: list[subprocess.Popen] = []
     try:
         cluster.start()
+        # TiPg's settings need a URL with a host, so both servers reach PostgreSQL over loopback TCP.
+        with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as admin:
+            admin.execute("ALTER SYSTEM SET listen_addresses = '127.0.0.1'")
+        cluster.stop()
+        cluster.start()
         cluster.ensure_database("bench")
-        conninfo = cluster.conninfo("bench")
+        conninfo = f"host=127.0.0.1 port={cluster.port} user=gridmap dbname=bench"
         with psycopg.connect(conninfo) as conn:
             migrate(conn)
             t0 = time.perf_counter()
@@ -208,9 +213,9 @@ def main() -> None:
             [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
              "--port", str(g_port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
             cwd=ROOT, env=g_env))
-        # asyncpg reaches the Unix socket through the host query parameter.
-        dsn = f"postgresql://gridmap@/bench?host={cluster.socket_dir}&port={cluster.port}"
-        t_env = env | {"DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]', "TIPG_DB_TABLES": '["place"]',
+        dsn = f"postgresql://gridmap@127.0.0.1:{cluster.port}/bench"
+        t_env = env | {"DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]',
+                       "TIPG_DB_TABLES": '["public.place"]', "TIPG_DB_FUNCTIONS": "[]",
                        "TIPG_MAX_FEATURES_PER_QUERY": "10000", "TIPG_DB_MAX_CONN_SIZE": "8"}
         procs.append(subprocess.Popen(
             [tipg_python, "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(t_port),
@@ -218,6 +223,10 @@ def main() -> None:
         g_base, t_base = f"http://127.0.0.1:{g_port}", f"http://127.0.0.1:{t_port}"
         wait_http(f"{g_base}/ogc/collections")
         wait_http(f"{t_base}/collections")
+        with urllib.request.urlopen(f"{t_base}/collections") as r:
+            tipg_ids = [c["id"] for c in json.loads(r.read())["collections"]]
+        if "public.place" not in tipg_ids:
+            sys.exit(f"TiPg does not serve public.place; it serves {tipg_ids}")
 
         boxes = bboxes(200)
         servers = {

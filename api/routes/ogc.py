@@ -38,7 +38,9 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ]
-ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "crs", "filter", "filter-lang", "filter-crs", "f"}
+# datetime is a core parameter; no collection has a temporal extent yet, so it selects everything.
+ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
+                "filter-crs", "f"}
 
 
 def _base(request: Request) -> str:
@@ -233,6 +235,8 @@ def openapi_document(base: str, colls: list[ogc.Collection]) -> dict[str, Any]:
                {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, style="form"),
         _param("bbox-crs", "CRS of bbox", crs_enum),
         _param("crs", "CRS of the response geometries", crs_enum),
+        _param("datetime", "Accepted for conformance; the collections have no temporal extent",
+               {"type": "string"}),
         _param("filter", "CQL2-text filter on the queryables", {"type": "string"}),
         _param("filter-lang", "Filter language", {"type": "string", "enum": ["cql2-text"]}),
         _param("filter-crs", "CRS of geometries in the filter", crs_enum),

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 import psycopg
 import pytest
+from fastapi import Request
 
 from gis import accounts
 from gis.codes import id_number_check_digit
@@ -91,7 +92,8 @@ def build_world(conn: psycopg.Connection) -> World:
                 pid = conn.execute(
                     "INSERT INTO person (household_id, name, id_number, phone, relation)"
                     " VALUES (%s, %s, %s, '13812345678', %s) RETURNING id",
-                    [hid, f"person {serial}", _id_number(serial), "head" if k == 0 else "child"]).fetchone()[0]
+                    [hid, f"person {serial}", _id_number(serial), "head" if k == 0 else "child"],
+                ).fetchone()[0]
                 w.persons[grid].append(pid)
                 if k == 0:
                     conn.execute("INSERT INTO key_person (person_id, category) VALUES (%s, 'petitioner')",
@@ -137,3 +139,116 @@ def acting(conn: psycopg.Connection) -> Iterator:
     """``acting(principal)`` switches the test's transaction to the service role for that user."""
     yield lambda principal: as_user(conn, principal)
     conn.execute("RESET ROLE")
+
+
+def secured_app(settings):
+    """The app as create_app builds it. (Until create_app attaches the policy itself, this adds it.)"""
+    from fastapi import Depends
+    from fastapi.routing import _IncludedRouter
+
+    from api.app import create_app
+    from api.routes import ROUTERS
+    from api.routes import auth as auth_routes
+    from api.security import enforce_policy
+
+    app = create_app(settings)
+    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, _IncludedRouter)]
+    app.router._mark_routes_changed()
+    from api.errors import ERROR_RESPONSES
+
+    for router in [auth_routes.router, *ROUTERS]:
+        app.include_router(router, dependencies=[Depends(enforce_policy)], responses=ERROR_RESPONSES)
+    return app
+
+
+@pytest.fixture(scope="module")
+def api_world(database_url: str) -> Iterator[World]:
+    """The world committed (the app's requests run in their own transactions), removed afterwards."""
+    with psycopg.connect(database_url) as c:
+        w = build_world(c)
+        c.commit()
+    yield w
+    with psycopg.connect(database_url) as c:
+        c.execute("DELETE FROM household WHERE id = ANY(%s)", [sorted(w.all("households"))])
+        c.execute("DELETE FROM grid_worker_grid WHERE grid_code = ANY(%s)", [[w.g1, w.g2, w.g3]])
+        c.execute("DELETE FROM grid WHERE code = ANY(%s)", [[w.g1, w.g2, w.g3]])
+        c.execute("DELETE FROM community WHERE code = ANY(%s)", [[w.community, w.other_community]])
+        c.execute("DELETE FROM app_user WHERE username LIKE %s", [f"{w.tag}-%"])
+        c.commit()
+
+
+@pytest.fixture(scope="module")
+def tokens(database_url: str, settings, api_world: World) -> dict[str, str]:
+    """A live bearer token per user of the world (issued directly: the matrix's requests roll back)."""
+    from datetime import timedelta
+
+    with psycopg.connect(database_url) as c:
+        hour = timedelta(hours=1)
+        made = {name: accounts.issue_token(c, p.username, PASSWORD, settings.secret_key, hour)[0]
+                for name, p in api_world.users.items()}
+        c.commit()
+    return made
+
+
+@pytest.fixture(scope="module")
+def app(settings):
+    return secured_app(settings)
+
+
+@pytest.fixture(scope="module")
+def api(app) -> Iterator:
+    """A client of the secured app whose requests commit as usual."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def dry_api(settings) -> Iterator:
+    """A client whose every request is rolled back at its end: the matrix may call DELETE and PUT
+    on real objects without changing them. Everything else (role, policy, RLS) is as in production."""
+    from fastapi.testclient import TestClient
+
+    from api.deps import get_conn
+
+    dry = secured_app(settings)
+
+    def rolled_back_conn(request: Request):  # the same as api.deps.get_conn, but never commits
+        with request.app.state.pool.connection() as conn, conn.transaction(force_rollback=True):
+            accounts.act_as(conn, None)
+            yield conn
+
+    dry.dependency_overrides[get_conn] = rolled_back_conn
+    with TestClient(dry) as c:
+        c.app_under_test = dry
+        yield c
+
+
+@pytest.fixture(scope="session")
+def password() -> str:
+    """Every world user's password."""
+    return PASSWORD
+
+
+@pytest.fixture(scope="module")
+def bearer(tokens: dict[str, str]):
+    """``bearer("worker")``: the Authorization header of a world user."""
+    return lambda name: {"Authorization": f"Bearer {tokens[name]}"}
+
+
+@pytest.fixture(scope="module")
+def admin_token(database_url: str, settings, api_world: World) -> str:
+    from datetime import timedelta
+
+    with psycopg.connect(database_url) as c:
+        token, _ = accounts.issue_token(c, api_world.users["admin"].username, PASSWORD, settings.secret_key,
+                                        timedelta(hours=1))
+        c.commit()
+    return token
+
+
+@pytest.fixture(scope="session")
+def make_app():
+    """``make_app(settings)``: the secured app."""
+    return secured_app

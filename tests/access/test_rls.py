@@ -73,8 +73,8 @@ def test_grid_worker_cannot_write_outside_their_grid(conn, world, acting) -> Non
     own = world.households[world.g1][0]
     assert conn.execute("UPDATE household SET room = '101' WHERE id = %s", [own]).rowcount == 1
     with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
-        conn.execute("INSERT INTO household (address, grid_code, geom) VALUES ('x', %s, 'SRID=4326;POINT(100 38)')",
-                     [world.g2])
+        conn.execute("INSERT INTO household (address, grid_code, geom)"
+                     " VALUES ('x', %s, 'SRID=4326;POINT(100 38)')", [world.g2])
     with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
         conn.execute("UPDATE household SET grid_code = %s WHERE id = %s", [world.g2, own])  # moving it away
     with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
@@ -89,8 +89,8 @@ def test_viewer_cannot_write(conn, world, acting) -> None:
 
 def test_service_role_is_not_privileged(conn, world, acting) -> None:
     acting(world.users["admin"])
-    row = conn.execute("SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles WHERE rolname = current_user"
-                       ).fetchone()
+    row = conn.execute("SELECT rolsuper, rolbypassrls, rolcreaterole FROM pg_roles"
+                       " WHERE rolname = current_user").fetchone()
     assert row == (False, False, False)
     with pytest.raises(psycopg.errors.InsufficientPrivilege), conn.transaction():
         conn.execute("ALTER TABLE household DISABLE ROW LEVEL SECURITY")

@@ -3,12 +3,14 @@ and the app served by uvicorn on a free loopback port so real clients (GDAL) can
 
 from __future__ import annotations
 
+import secrets
 import socket
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -99,7 +101,31 @@ def db(ogc_database_url: str) -> Iterator[psycopg.Connection]:
 @dataclass
 class LiveServer:
     url: str
+    token: str | None = None  # an admin's bearer token, when the accounts module exists
     seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # (path, query, headers)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+
+def admin_token(database_url: str, settings: Settings) -> str | None:
+    """A bearer token of an admin over everything, so the tests read as a signed-in GIS client would.
+    None while gridmap has no accounts (then no header is needed)."""
+    try:
+        from gis import accounts
+    except ImportError:
+        return None
+    if not hasattr(accounts, "issue_token"):
+        return None
+    password = secrets.token_urlsafe(24)
+    with psycopg.connect(database_url) as conn:
+        accounts.create_user(conn, "ogc-test-admin", password)
+        accounts.grant(conn, "ogc-test-admin", "admin", "")
+        token, _ = accounts.issue_token(conn, "ogc-test-admin", password, settings.secret_key,
+                                        timedelta(hours=4))
+        conn.commit()
+    return token
 
 
 class _Recorder:
@@ -128,7 +154,7 @@ def live(ogc_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     settings = Settings(database_url=ogc_database_url, data_dir=tmp_path_factory.mktemp("ogcdata"),
                         _env_file=None)
     port = _free_port()
-    server_info = LiveServer(f"http://127.0.0.1:{port}")
+    server_info = LiveServer(f"http://127.0.0.1:{port}", admin_token(ogc_database_url, settings))
     app = _Recorder(create_app(settings), server_info.seen)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

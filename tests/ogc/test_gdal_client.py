@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
 import sys
 from urllib.parse import parse_qs
 
+import httpx
 import pytest
 
 TABLE_COUNTS = {
@@ -23,20 +25,27 @@ TABLE_COUNTS = {
 needs_gdal = pytest.mark.skipif(shutil.which("ogr2ogr") is None, reason="Debian gdal-bin not installed")
 
 
-def gdal(*args: str) -> str:
-    proc = subprocess.run(list(args), capture_output=True, text=True, timeout=120)
+def gdal_env(live, token: str | None = None) -> dict[str, str]:
+    """GDAL's HTTP settings: the bearer token travels in GDAL_HTTP_HEADERS on every request."""
+    token = token or live.token
+    return os.environ | ({"GDAL_HTTP_HEADERS": f"Authorization: Bearer {token}"} if token else {})
+
+
+def gdal(live, *args: str) -> str:
+    proc = subprocess.run(list(args), capture_output=True, text=True, timeout=120, env=gdal_env(live))
     assert proc.returncode == 0, proc.stderr
     return proc.stdout
 
 
-def pyogrio_read(url: str, layer: str, **kwargs) -> list[dict]:
+def pyogrio_read(live, url: str, layer: str, **kwargs) -> list[dict]:
     """pyogrio.read_dataframe in a child process: it holds the GIL while GDAL waits on HTTP, which
     would starve the uvicorn thread serving this very request. Returns the rows as dicts."""
     code = ("import json, sys, pyogrio; a = json.loads(sys.argv[1]); "
             "df = pyogrio.read_dataframe(a['url'], layer=a['layer'], **a['kw']); "
             "print(df.drop(columns='geometry').to_json(orient='records'))")
     arg = json.dumps({"url": url, "layer": layer, "kw": kwargs})
-    proc = subprocess.run([sys.executable, "-c", code, arg], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code, arg], capture_output=True, text=True, timeout=120,
+                          env=gdal_env(live))
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 
@@ -47,7 +56,7 @@ def db_count(db, query: str) -> int:
 
 @needs_gdal
 def test_ogrinfo_lists_every_collection_with_db_counts(live, db):
-    out = gdal("ogrinfo", "-ro", "-al", "-so", f"OAPIF:{live.url}/ogc")
+    out = gdal(live, "ogrinfo", "-ro", "-al", "-so", f"OAPIF:{live.url}/ogc")
     layers = dict(re.findall(r"Layer name: (\w+).*?Feature Count: (\d+)", out, re.S))
     assert set(layers) == set(TABLE_COUNTS)
     for name, query in TABLE_COUNTS.items():
@@ -59,7 +68,8 @@ def test_ogrinfo_lists_every_collection_with_db_counts(live, db):
 def test_ogr2ogr_pages_through_every_collection(live, db, tmp_path, collection):
     """A small page size forces GDAL through the next links; it must arrive at the database's count."""
     out = tmp_path / f"{collection}.geojson"
-    gdal("ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", collection, "-oo", "PAGE_SIZE=7")
+    gdal(live, "ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", collection,
+         "-oo", "PAGE_SIZE=7")
     features = json.loads(out.read_text())["features"]
     assert len(features) == db_count(db, TABLE_COUNTS[collection])
     offsets = {parse_qs(q).get("offset", ["0"])[0]
@@ -69,7 +79,7 @@ def test_ogr2ogr_pages_through_every_collection(live, db, tmp_path, collection):
 
 def test_pyogrio_reads_all_places_through_paging(live, db):
     """The GDAL inside pyogrio (3.12, default 1,000-feature pages): all 2,500 places arrive."""
-    rows = pyogrio_read(f"OAPIF:{live.url}/ogc", "places")
+    rows = pyogrio_read(live, f"OAPIF:{live.url}/ogc", "places")
     assert len(rows) == db_count(db, TABLE_COUNTS["places"])
     assert len({r["ref"] for r in rows}) == len(rows)
     assert {"name", "category", "address"} <= set(rows[0])
@@ -78,7 +88,7 @@ def test_pyogrio_reads_all_places_through_paging(live, db):
 @needs_gdal
 def test_ogr2ogr_bbox_subset(live, db, tmp_path):
     out = tmp_path / "bbox.geojson"
-    gdal("ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places",
+    gdal(live, "ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places",
          "-spat", "113.0", "25.75", "113.02", "25.77")
     got = len(json.loads(out.read_text())["features"])
     expected = db_count(
@@ -92,7 +102,7 @@ def test_ogr2ogr_attribute_filter_is_forwarded(live, db, tmp_path):
     """GDAL forwards -where to the server because the OpenAPI document declares category."""
     out = tmp_path / "bars.geojson"
     before = len(live.seen)
-    gdal("ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places",
+    gdal(live, "ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places",
          "-where", "category = 'bar'")
     features = json.loads(out.read_text())["features"]
     assert len(features) == db_count(db, "SELECT count(*) FROM place WHERE category = 'bar'") > 0
@@ -102,22 +112,30 @@ def test_ogr2ogr_attribute_filter_is_forwarded(live, db, tmp_path):
 
 
 def test_pyogrio_cql2_and_where(live, db):
-    rows = pyogrio_read(f"OAPIF:{live.url}/ogc", "places", where="category = 'internet_cafe'")
+    rows = pyogrio_read(live, f"OAPIF:{live.url}/ogc", "places", where="category = 'internet_cafe'")
     assert len(rows) == db_count(db, "SELECT count(*) FROM place WHERE category = 'internet_cafe'") > 0
 
 
 @needs_gdal
 def test_authentication_header_passes_through(live, tmp_path):
-    """GDAL sends the configured Authorization header on every request, paging included.
-
-    TODO(auth issue): once accounts exist, also assert that the same read without the header is
-    refused (401) and that households appear only with a token scoped to their grid.
-    """
+    """GDAL sends the configured Authorization header on every request, paging included; where the
+    service enforces sign-in, the same read without the header is refused."""
+    token = live.token or "no-accounts-yet"
     before = len(live.seen)
-    out = tmp_path / "grids.geojson"
-    gdal("ogr2ogr", "--config", "GDAL_HTTP_HEADERS", "Authorization: Bearer test-token-1",
-         "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places", "-oo", "PAGE_SIZE=500")
+    out = tmp_path / "places.geojson"
+    proc = subprocess.run(["ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places",
+                           "-oo", "PAGE_SIZE=500"], capture_output=True, text=True, timeout=120,
+                          env=gdal_env(live, token))
+    assert proc.returncode == 0, proc.stderr
     seen = live.seen[before:]
-    items_calls = [h for p, _, h in seen if p.endswith("/places/items")]
-    assert len(items_calls) >= 5
-    assert all(h.get("authorization") == "Bearer test-token-1" for _, _, h in seen)
+    assert len([p for p, _, _ in seen if p.endswith("/places/items")]) >= 5
+    assert all(h.get("authorization") == f"Bearer {token}" for _, _, h in seen)
+
+    anonymous = httpx.get(f"{live.url}/ogc/collections/places/items", timeout=30)
+    if anonymous.status_code == 200:
+        pytest.skip("TODO(auth): sign-in is not enforced on /ogc yet; the refusal half waits for it")
+    assert anonymous.status_code == 401
+    refused = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{live.url}/ogc"], capture_output=True,
+                             text=True, timeout=120, env={k: v for k, v in os.environ.items()
+                                                          if k != "GDAL_HTTP_HEADERS"})
+    assert refused.returncode != 0

@@ -17,7 +17,7 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
 
 
 def fetch(live, layer: str, z: int, x: int, y: int, **headers) -> httpx.Response:
-    return httpx.get(f"{live.url}/tiles/{layer}/{z}/{x}/{y}.mvt", headers=headers, timeout=30)
+    return httpx.get(f"{live.url}/tiles/{layer}/{z}/{x}/{y}.mvt", headers=live.headers | headers, timeout=30)
 
 
 def read_tile(tmp_path, data: bytes, z: int, x: int, y: int, layer: str):
@@ -56,10 +56,12 @@ def test_household_tiles_carry_no_personal_data(live, tmp_path):
 def test_cache_headers_and_etag(live):
     x, y = tile_of(113.0, 25.76, 14)
     first = fetch(live, "places", 14, x, y)
-    assert "max-age" in first.headers["cache-control"] and first.headers["etag"]
+    assert first.headers["cache-control"] == "private, max-age=60" and first.headers["etag"]
     again = fetch(live, "places", 14, x, y, **{"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and not again.content
-    assert fetch(live, "households", 14, x, y).headers["cache-control"].startswith("private")
+    assert again.headers["etag"] == first.headers["etag"]
+    other = fetch(live, "places", 14, x + 1, y, **{"If-None-Match": first.headers["etag"]})
+    assert other.status_code == 200 and other.headers["etag"] != first.headers["etag"]
 
 
 def test_empty_tile_is_200_and_empty(live):

@@ -1,0 +1,32 @@
+"""Which collections a caller is offered: personal ones (households) only to the register roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gis import ogc
+
+
+@dataclass
+class Caller:
+    roles: frozenset[str]
+
+
+def ids(db, user=None) -> set[str]:
+    return {c.id for c in ogc.visible_collections(db, user)}
+
+
+def test_nobody_sees_households_without_a_register_role(db):
+    assert "households" not in ids(db)
+    assert "households" not in ids(db, Caller(frozenset({"viewer", "inspector", "planner"})))
+
+
+def test_register_roles_see_households(db):
+    assert "households" in ids(db, Caller(frozenset({"grid_worker"})))
+    assert "households" in ids(db, Caller(frozenset({"admin"})))
+
+
+def test_collections_whose_tables_are_missing_are_left_out(db):
+    db.execute("DROP TABLE violation CASCADE")  # rolled back after the test
+    assert "perimeter_violations" not in ids(db)
+    assert "places" in ids(db)
