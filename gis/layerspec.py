@@ -30,6 +30,8 @@ class Field:
     required: bool = False
     choices: tuple[str, ...] | None = None  # a vocabulary; values outside it are refused
     check: Callable[[str], str | None] | None = None  # returns the reason a value is wrong, or None
+    # The same check over a whole column (reason or None per row), for fields checked in bulk.
+    check_column: Callable[[pd.Series], pd.Series] | None = None
     normalise: Callable[[str], str] | None = None  # applied before checks (e.g. strip, upper-case)
     aliases: tuple[str, ...] = ()  # other property names taken as this field (e.g. 名称 for name)
     description: str = ""
