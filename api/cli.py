@@ -266,10 +266,12 @@ def import_command(
 def export_command(
     layer: Annotated[str, typer.Argument(help="communities, grids, grid_workers, households, persons, ...")],
     file: Annotated[Path, typer.Argument(help=".geojson, .gpkg, .zip (Shapefile), .csv or .xlsx")],
-    crs: Annotated[str, typer.Option(help="EPSG:4326, EPSG:4490 or gcj02")] = "EPSG:4326",
+    crs: Annotated[str, typer.Option(help="EPSG:4326, EPSG:4490, gcj02 or gk3 (CGCS2000 3-degree "
+                                          "Gauss-Krüger zone of the data)")] = "EPSG:4326",
     community: Annotated[str | None, typer.Option(help="only this community (12-digit code)")] = None,
     grid: Annotated[str | None, typer.Option(help="only this grid (15-digit code)")] = None,
     unmasked: Annotated[bool, typer.Option(help="export ID numbers and phones in full")] = False,
+    encoding: Annotated[str, typer.Option(help="CSV text encoding: utf-8 (with BOM) or gbk")] = "utf-8",
 ) -> None:
     """Export a layer to a file; ID numbers and phone numbers are masked unless --unmasked."""
     from gis.exporting import export_layer
@@ -277,7 +279,8 @@ def export_command(
     s = settings()
     ensure_database(s)
     with gisdb.connect(s) as conn:
-        n = export_layer(conn, layer, file, crs=crs, community=community, grid=grid, unmasked=unmasked)
+        n = export_layer(conn, layer, file, crs=crs, community=community, grid=grid, unmasked=unmasked,
+                         encoding=encoding)
     typer.echo(f"{layer}: {n} rows written to {file}")
 
 

@@ -125,6 +125,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/maps/perimeter"): Rule(PERIMETER_READ),
     ("GET", "/maps/perimeter/schools/{school}"): Rule(PERIMETER_READ),
     ("GET", "/maps/roads"): Rule(ROADS_READ),
+    # the street map (街道一图): grids and counts; households and places of a viewport on demand
+    ("GET", "/maps/street/{code}"): Rule(COUNTS),
+    ("GET", "/maps/street/{code}/households"): Rule(REGISTER, audit="read"),
+    ("GET", "/maps/street/{code}/places"): Rule(PERIMETER_READ | REGISTER),
     # the school perimeter (校园周边200米) and inspections
     ("GET", "/perimeter/violations"): Rule(PERIMETER_READ),
     ("GET", "/perimeter/schools/{school}/violations"): Rule(PERIMETER_READ),

@@ -10,6 +10,7 @@ entry for reads of personal data and register exports.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 from urllib.parse import quote
 
@@ -27,6 +28,7 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 # Request parameters that name a community or grid: checked against the user's scopes.
 PATH_CODES = ("code",)
 QUERY_CODES = ("grid", "community")
+CODE_RE = re.compile(r"[0-9]{6,15}")
 
 # Declares the scheme in the OpenAPI document (Swagger's Authorize button); the check is below.
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
@@ -90,7 +92,7 @@ def check_codes(request: Request, user: Principal, roles: frozenset[str]) -> Non
     for field, code in named:
         if everywhere:
             continue  # the route itself validates the code
-        if not code.isdigit():
+        if not CODE_RE.fullmatch(code):
             raise InvalidInput.one(field, "must be a community (12 digits) or grid (15 digits) code")
         if not user.covers(code, roles):
             raise HTTPException(status.HTTP_403_FORBIDDEN, f"{field} {code} is outside your scope")

@@ -9,6 +9,7 @@ and no signing algorithm to get wrong.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import re
@@ -27,12 +28,17 @@ from gis.errors import Conflict, GridmapError, InvalidInput, NotFound, Problem
 ROLES: tuple[str, ...] = ("admin", "grid_worker", "inspector", "planner", "viewer")
 APP_ROLE = "gridmap_app"  # the non-superuser database role every request runs as
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
-SCOPE_RE = re.compile(r"^([1-9]\d{5}(\d{3}(\d{3}(\d{3})?)?)?)?$")
+SCOPE_RE = re.compile(r"^([1-9][0-9]{5}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?$")
 MIN_PASSWORD = 10
 
 _hasher = PasswordHasher()  # argon2id, the library's recommended parameters
-# Verified against when the user does not exist, so that a wrong name costs as long as a wrong password.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user does not exist, so that a wrong name costs as long as a wrong
+    password. Made on first use: hashing takes a tenth of a second, not to be paid at import."""
+    return _hasher.hash(secrets.token_urlsafe(16))
 
 
 class AuthenticationFailed(GridmapError):
@@ -90,7 +96,7 @@ def _password_problem(password: str) -> str | None:
 
 def create_user(conn: psycopg.Connection, username: str, password: str, full_name: str | None = None) -> int:
     problems = []
-    if not USERNAME_RE.match(username):
+    if not USERNAME_RE.fullmatch(username):
         problems.append(Problem("username", "2-63 characters: lower-case letters, digits, '.', '_', '-'"))
     if (why := _password_problem(password)) is not None:
         problems.append(Problem("password", why))
@@ -135,7 +141,7 @@ def grant(conn: psycopg.Connection, username: str, role: str, scope: str = "") -
     problems = []
     if role not in ROLES:
         problems.append(Problem("role", f"must be one of {', '.join(ROLES)}"))
-    if not SCOPE_RE.match(scope):
+    if not SCOPE_RE.fullmatch(scope):
         problems.append(Problem("scope", "'' (everything) or a 6, 9, 12 or 15-digit code"))
     elif role == "grid_worker" and len(scope) != 15:
         problems.append(Problem("scope", "a grid worker (网格员) is granted grids: a 15-digit grid code"))
@@ -170,7 +176,7 @@ def issue_token(conn: psycopg.Connection, username: str, password: str, secret: 
     """Check the password and hand out a new bearer token, valid for ``ttl``."""
     row = conn.execute("SELECT id, password_hash, active FROM app_user WHERE username = %s",
                        [username]).fetchone()
-    ok = verify_password(row[1] if row else _DUMMY_HASH, password)
+    ok = verify_password(row[1] if row else _dummy_hash(), password)
     if row is None or not ok or not row[2]:
         raise AuthenticationFailed("wrong username or password, or the account is disabled")
     token = secrets.token_urlsafe(32)

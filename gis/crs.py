@@ -72,7 +72,8 @@ def to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: InputCRS) -> tuple[np.ndarra
     return np.asarray(x), np.asarray(y)
 
 
-def from_wgs84(lon: np.ndarray, lat: np.ndarray, crs: InputCRS) -> tuple[np.ndarray, np.ndarray]:
+def from_wgs84(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
+    """Convert lon/lat arrays from EPSG:4326 to an output system (gis.crs.output_crs names)."""
     if crs == "EPSG:4326":
         return np.asarray(lon, float), np.asarray(lat, float)
     if crs == "gcj02":
@@ -80,3 +81,44 @@ def from_wgs84(lon: np.ndarray, lat: np.ndarray, crs: InputCRS) -> tuple[np.ndar
     transformer = Transformer.from_crs(CRS("EPSG:4326"), CRS(crs), always_xy=True)
     x, y = transformer.transform(lon, lat)
     return np.asarray(x), np.asarray(y)
+
+
+# --- coordinate systems on the way out --------------------------------------------------------------
+
+# CGCS2000 3-degree Gauss-Krüger (3度带高斯-克吕格) zones 25-45 (central meridians 75°E-135°E):
+# EPSG:4513-4533 put the zone number in front of the easting (38500000 m), EPSG:4534-4554 do not.
+# Verified with pyproj: 4526 = zone 38, lon_0=114, x_0=38500000; 4547 = CM 114E, x_0=500000.
+GK3_ZONES = range(25, 46)
+GK3_PREFIXED_FIRST, GK3_PLAIN_FIRST = 4513, 4534
+
+
+def gk3_zone(central_lon: float) -> int:
+    """The 3-degree zone whose central meridian (3° × zone) is nearest to this longitude."""
+    zone = int(np.floor(central_lon / 3.0 + 0.5))
+    if zone not in GK3_ZONES:
+        raise ValueError(f"longitude {central_lon:.3f} lies outside the CGCS2000 3-degree zones "
+                         f"(73.5°E-136.5°E)")
+    return zone
+
+
+def gk3_epsg(central_lon: float, zone_prefix: bool = True) -> int:
+    first = GK3_PREFIXED_FIRST if zone_prefix else GK3_PLAIN_FIRST
+    return first + gk3_zone(central_lon) - GK3_ZONES.start
+
+
+def output_crs(name: str | None, central_lon: float | None) -> str:
+    """The export CRS for a name: EPSG:4326, EPSG:4490, gcj02, gk3 (the CGCS2000 3-degree zone of the
+    data, zone number in the easting; "gk3-plain" without it) or an explicit EPSG:4513-4554."""
+    key = (name or "EPSG:4326").strip().lower().replace("_", "-")
+    if key in {"gk3", "gk", "gauss-kruger", "gk3-plain"}:
+        if central_lon is None:
+            raise ValueError("gk3 needs data: the zone is chosen from the data's central longitude")
+        return f"EPSG:{gk3_epsg(central_lon, zone_prefix=key != 'gk3-plain')}"
+    code = key.removeprefix("epsg:")
+    if code.isdigit() and GK3_PREFIXED_FIRST <= int(code) < GK3_PLAIN_FIRST + len(GK3_ZONES):
+        return f"EPSG:{int(code)}"
+    try:
+        return normalise_crs_name(name)
+    except ValueError:
+        raise ValueError(f"unknown CRS {name!r}: use EPSG:4326, EPSG:4490, gcj02, gk3 "
+                         f"(or EPSG:4513-4554)") from None

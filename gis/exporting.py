@@ -20,7 +20,7 @@ import pyogrio
 import shapely
 
 from gis.codes import mask_id_number, mask_phone
-from gis.crs import InputCRS, from_wgs84, normalise_crs_name
+from gis.crs import from_wgs84, output_crs
 from gis.errors import InvalidInput
 from gis.importing import layer_spec
 
@@ -28,7 +28,8 @@ FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "
            ".csv": "CSV", ".xlsx": "XLSX"}
 # Personal fields (个人信息) and how they are masked unless the export is explicitly unmasked.
 MASKS = {"id_number": mask_id_number, "phone": mask_phone}
-_EPSG = {"EPSG:4326": 4326, "EPSG:4490": 4490}
+# CSV text encodings: UTF-8 (written with a BOM) or GBK (国标扩展, what Chinese Excel/WPS save).
+CSV_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gbk": "gbk", "cp936": "gbk"}
 
 
 def layer_frame(conn: psycopg.Connection, layer: str, *, crs: str = "EPSG:4326", community: str | None = None,
@@ -37,10 +38,6 @@ def layer_frame(conn: psycopg.Connection, layer: str, *, crs: str = "EPSG:4326",
     spec = layer_spec(layer)
     if spec.export_sql is None:
         raise InvalidInput.one("layer", f"{spec.name} cannot be exported")
-    try:
-        target: InputCRS = normalise_crs_name(crs)
-    except ValueError as exc:
-        raise InvalidInput.one("crs", str(exc)) from None
     cur = conn.execute(spec.export_sql, {"community": community, "grid": grid})
     names = [d.name for d in cur.description or []]
     frame = pd.DataFrame(cur.fetchall(), columns=names, dtype=object)
@@ -55,9 +52,23 @@ def layer_frame(conn: psycopg.Connection, layer: str, *, crs: str = "EPSG:4326",
     if "geom" not in frame:
         return frame
     geoms = shapely.from_wkb(frame.pop("geom").to_numpy())  # PostGIS sends hex EWKB as text
+    try:
+        target = output_crs(crs, _central_lon(geoms))
+    except ValueError as exc:
+        raise InvalidInput.one("crs", str(exc)) from None
     if target != "EPSG:4326" and len(geoms):
         geoms = shapely.transform(geoms, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], target)))
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs=_EPSG.get(target))
+    # GCJ-02 has no EPSG code: the frame says no CRS rather than a wrong one.
+    return gpd.GeoDataFrame(frame, geometry=geoms, crs=None if target == "gcj02" else target)
+
+
+def _central_lon(geoms: np.ndarray) -> float | None:
+    """The middle of the data's longitudes, which picks its Gauss-Krüger zone (None: no data)."""
+    present = geoms[~shapely.is_missing(geoms)] if len(geoms) else geoms
+    if not len(present):
+        return None
+    minx, _, maxx, _ = shapely.total_bounds(present)
+    return float((minx + maxx) / 2)
 
 
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
@@ -86,20 +97,45 @@ def _write_shapefile(frame: gpd.GeoDataFrame, name: str, path: Path) -> None:
                 archive.write(part, part.name)
 
 
+def _csv_bytes(table: pd.DataFrame, encoding: str) -> bytes:
+    """CSV text in UTF-8 with a BOM (Excel then shows Chinese text correctly) or in GBK, which older
+    Chinese Excel/WPS installations and government systems expect."""
+    text = table.to_csv(index=False)
+    if encoding == "gbk":
+        try:
+            return text.encode("gbk")
+        except UnicodeEncodeError as exc:
+            raise InvalidInput.one("encoding", f"{text[exc.start:exc.end]!r} has no GBK code: "
+                                               "export as UTF-8") from None
+    return text.encode("utf-8-sig")
+
+
+def _encoding(name: str | None) -> str:
+    key = (name or "utf-8").strip().lower().replace("_", "-")
+    if key in CSV_ENCODINGS:
+        return CSV_ENCODINGS[key]
+    raise InvalidInput.one("encoding", f"unknown encoding {name!r}: use utf-8 or gbk")
+
+
 def export_layer(conn: psycopg.Connection, layer: str, path: str | Path, *, crs: str = "EPSG:4326",
-                 community: str | None = None, grid: str | None = None, unmasked: bool = False) -> int:
-    """Write a layer to ``path`` in the format its extension names. Returns the number of rows."""
+                 community: str | None = None, grid: str | None = None, unmasked: bool = False,
+                 encoding: str = "utf-8") -> int:
+    """Write a layer to ``path`` in the format its extension names. Returns the number of rows.
+
+    ``encoding`` (utf-8 or gbk) applies to CSV; the other formats are always UTF-8."""
     path = Path(path)
     driver = FORMATS.get(path.suffix.lower())
     if driver is None:
         raise InvalidInput.one("format", f"unknown format {path.suffix or '(none)'}: use "
                                          f"{', '.join(sorted(FORMATS))}")
+    text_encoding = _encoding(encoding)
+    if text_encoding != "utf-8" and driver != "CSV":
+        raise InvalidInput.one("encoding", f"{text_encoding} is for CSV only: {driver} is always UTF-8")
     spec = layer_spec(layer)
     frame = layer_frame(conn, spec.name, crs=crs, community=community, grid=grid, unmasked=unmasked)
     spatial = isinstance(frame, gpd.GeoDataFrame)
     if driver == "CSV":
-        # The BOM lets Excel recognise UTF-8 and show Chinese text correctly.
-        _table(frame).to_csv(path, index=False, encoding="utf-8-sig")
+        path.write_bytes(_csv_bytes(_table(frame), text_encoding))
     elif driver == "XLSX":
         _table(frame).to_excel(path, index=False, sheet_name=spec.name, engine="openpyxl")
     elif driver == "ESRI Shapefile":

@@ -40,7 +40,7 @@ def _gates_wkt(value: str) -> str:
 
 def _gates_problem(value: str) -> str | None:
     if value.upper().startswith("MULTIPOINT(") and re.fullmatch(
-            r"MULTIPOINT\((\(-?[\d.]+ -?[\d.]+\)(, )?)+\)", value):
+            r"MULTIPOINT\((\(-?[\d.]+ -?[\d.]+\)(, ?)?)+\)", value):  # ", " or PostGIS's ","
         return None
     return "gates must be 'lon,lat; lon,lat' pairs"
 

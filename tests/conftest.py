@@ -72,12 +72,33 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
         c.rollback()
 
 
+def sign_in_admin(database_url: str, settings: Settings) -> str:
+    """A bearer token of a new admin over everything in that database, for the clients and servers
+    tests build themselves (send it as ``Authorization: Bearer``, or as the ``gridmap_token`` cookie)."""
+    from datetime import timedelta
+
+    from gis import accounts
+
+    username, password = f"test-admin-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
+    with psycopg.connect(database_url) as conn:
+        accounts.create_user(conn, username, password)
+        accounts.grant(conn, username, "admin", "")
+        token, _ = accounts.issue_token(conn, username, password, settings.secret_key, timedelta(hours=12))
+        conn.commit()
+    return token
+
+
+@pytest.fixture(scope="session")
+def admin_token(database_url: str, settings: Settings) -> str:
+    return sign_in_admin(database_url, settings)
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator:
-    """The app over HTTP, lifespan included (pool opened and closed)."""
+def client(settings: Settings, admin_token: str) -> Iterator:
+    """The app over HTTP, lifespan included (pool opened and closed), signed in as an admin of everything."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
 
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {admin_token}"}) as c:
         yield c

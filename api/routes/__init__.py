@@ -15,13 +15,14 @@ from api.routes import (
     persons,
     roads,
     stats,
+    streetmap,
     tiles,
     units,
 )
 
 ROUTERS: list[APIRouter] = [
     imports.router, communities.router, grids.router, households.router, persons.router, stats.router,
-    maps.router,
+    maps.router, streetmap.router,
     roads.router, units.router, assignments.router,
     ogc.router, tiles.router,
     perimeter.router, inspections.router,

@@ -80,6 +80,25 @@ def median_ms(conn: psycopg.Connection, query: str, params: dict, runs: int) -> 
     return statistics.median(times), rows
 
 
+def audit_overhead(conn: psycopg.Connection, runs: int) -> None:
+    """One INSERT ... SELECT of a person per household, with and without the audit trigger."""
+    insert = "INSERT INTO person (household_id, name) SELECT id, 'x' FROM household"
+    result = {}
+    for label, disable in (("with audit trigger", False), ("without", True)):
+        times = []
+        for _ in range(runs):
+            with conn.transaction(force_rollback=True):
+                if disable:
+                    conn.execute("ALTER TABLE person DISABLE TRIGGER person_audit_insert")
+                t = time.perf_counter()
+                conn.execute(insert)
+                times.append((time.perf_counter() - t) * 1000)
+        result[label] = statistics.median(times)
+    n = conn.execute("SELECT count(*) FROM household").fetchone()[0]
+    print(f"insert {n} persons in one statement: " + ", ".join(f"{k} {v:.0f} ms" for k, v in result.items())
+          + f" (x{result['with audit trigger'] / result['without']:.2f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=100_000)
@@ -114,6 +133,7 @@ def main() -> None:
                         conn.execute("RESET ROLE")
                     cells.append(f"{ms:8.2f} ms {rows:5d}r")
                 print(f"{label:28s} " + " ".join(f"{c:>17s}" for c in cells))
+            audit_overhead(conn, args.runs)
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)

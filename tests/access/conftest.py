@@ -238,7 +238,7 @@ def bearer(tokens: dict[str, str]):
 
 
 @pytest.fixture(scope="module")
-def admin_token(database_url: str, settings, api_world: World) -> str:
+def world_admin_token(database_url: str, settings, api_world: World) -> str:
     from datetime import timedelta
 
     with psycopg.connect(database_url) as c:

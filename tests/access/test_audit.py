@@ -78,3 +78,9 @@ def test_entries_filter_and_validate(conn, world, acting) -> None:
     for bad in ({"action": "drop"}, {"limit": 0}, {"offset": -1}):
         with pytest.raises(Exception, match="must"):
             audit.entries(conn, **bad)
+
+
+def test_truncate_of_the_register_is_logged(conn, world) -> None:
+    conn.execute("TRUNCATE key_person")
+    entry = last(conn)[0]
+    assert (entry["action"], entry["object"], entry["detail"]) == ("delete", "key_person", {"truncate": True})

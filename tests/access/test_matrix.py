@@ -39,8 +39,10 @@ def test_every_route_has_a_decision_and_every_decision_a_route(app) -> None:
 def fill(template: str, world, inside: bool, layer: str | None) -> str:
     community = world.community if inside else world.other_community
     grid = world.g1 if inside else world.g3
+    street = community[:9]
     values = {
-        "code": community if template.startswith(("/communities", "/maps/communities")) else grid,
+        "code": (community if template.startswith(("/communities", "/maps/communities")) else
+                 street if template.startswith("/maps/street") else grid),
         "household_id": world.households[world.g1 if inside else world.g3][0],
         "person_id": world.key_persons[world.g1 if inside else world.g3][0],
     }

@@ -100,8 +100,14 @@ def _check_map(w: Watched) -> None:
     assert page.locator(".gridmap-title").is_visible() and page.locator(".gridmap-legend").is_visible()
 
 
-def test_served_grid_map_works_without_internet(browser, base_url, map_fixture):
-    w = Watched(browser, lambda url: urlparse(url).hostname == "127.0.0.1")
+def signed_in(w: Watched, base_url: str, token: str) -> Watched:
+    """The login cookie a browser gets from /login (or POST /auth/token), set on the page's context."""
+    w.page.context.add_cookies([{"name": "gridmap_token", "value": token, "url": base_url}])
+    return w
+
+
+def test_served_grid_map_works_without_internet(browser, base_url, map_fixture, admin_token):
+    w = signed_in(Watched(browser, lambda url: urlparse(url).hostname == "127.0.0.1"), base_url, admin_token)
     response = w.page.goto(f"{base_url}/maps/grids/{map_fixture.grids[0]}", wait_until="load")
     assert response is not None and response.status == 200
     _check_map(w)
@@ -128,8 +134,8 @@ def test_cli_file_opens_with_all_network_cut(browser, database_url, map_fixture,
     w.page.close()
 
 
-def test_served_community_map_draws_the_hatched_problems(browser, base_url, map_fixture):
-    w = Watched(browser, lambda url: urlparse(url).hostname == "127.0.0.1")
+def test_served_community_map_draws_the_hatched_problems(browser, base_url, map_fixture, admin_token):
+    w = signed_in(Watched(browser, lambda url: urlparse(url).hostname == "127.0.0.1"), base_url, admin_token)
     w.page.goto(f"{base_url}/maps/communities/{map_fixture.community}", wait_until="load")
     w.page.wait_for_selector("path.leaflet-interactive", timeout=15_000)
     hatched = w.page.locator('path[fill="url(#gridmap-hatch)"]')

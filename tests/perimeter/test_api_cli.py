@@ -89,8 +89,11 @@ def imported(city, perimeter_url):
 
 
 @pytest.fixture
-def client(imported, perimeter_settings):
-    with TestClient(create_app(perimeter_settings)) as c:
+def client(imported, perimeter_settings, perimeter_url):
+    from tests.conftest import sign_in_admin  # every route needs a signed-in user
+
+    token = sign_in_admin(perimeter_url, perimeter_settings)
+    with TestClient(create_app(perimeter_settings), headers={"Authorization": f"Bearer {token}"}) as c:
         yield c
 
 
