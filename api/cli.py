@@ -103,6 +103,10 @@ def _serve(s: Settings, host: str | None, port: int | None) -> None:
     from api.app import create_app
 
     host, port = host or s.host, port or s.port
+    from gis.settings import DEFAULT_SECRET_KEY, LOOPBACK
+
+    if host not in LOOPBACK and s.secret_key == DEFAULT_SECRET_KEY:  # --host bypasses the Settings check
+        fail(f"GRIDMAP_SECRET_KEY must be set to a secret of your own to serve on {host}")
     base = f"http://{host}:{port}"
     typer.echo(f"gridmap on {base}\n  API docs:  {base}/docs\n  maps:      {base}/maps/")
     uvicorn.run(create_app(s), host=host, port=port, log_level="info")

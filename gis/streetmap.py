@@ -112,11 +112,16 @@ def street_code_problem(code: str) -> str | None:
     return None if STREET_CODE.match(code) else "must be a 9-digit street code (6 county + 3 street digits)"
 
 
+def check_street_code(code: str) -> str:
+    if (problem := street_code_problem(code)) is not None:
+        raise InvalidInput.one("code", problem)
+    return code
+
+
 def street_overview(conn: psycopg.Connection, code: str) -> StreetOverview:
     """The street's grids, simplified, with household counts. A malformed code is InvalidInput, a
     street without communities NotFound."""
-    if (problem := street_code_problem(code)) is not None:
-        raise InvalidInput.one("code", problem)
+    check_street_code(code)
     row = conn.execute(_OVERVIEW, {"street": code, "tolerance": SIMPLIFY_DEG}).fetchone()
     assert row is not None
     grids, communities, bbox, street_name, community_count, household_count = row

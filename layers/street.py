@@ -3,8 +3,9 @@
 Folium's one-object-per-feature layers stop working long before a street's size (FIELD-NOTES: 150k
 markers make a 135 MB page that opens blank). Here Leaflet draws on one canvas (``preferCanvas``):
 the grids and their household counts come embedded in the page; at ``DETAIL_ZOOM`` and above the
-page fetches the households and places of the current view from the app (JSON arrays) and draws
-them as canvas circles, replacing the previous view's. Nothing but Leaflet itself is needed.
+page fetches the households (and from ``PLACES_ZOOM`` the places) of the current view from the app
+(JSON arrays) and draws them as canvas circles, replacing the previous view's. Nothing but Leaflet
+itself is needed.
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
     from gis.settings import Settings
     from gis.streetmap import StreetOverview
 
-DETAIL_ZOOM = 16  # households and places are fetched from here on (a view of ~1-2 km²)
+DETAIL_ZOOM = 16  # households are fetched from here on (a view of ~3 km², a few thousand)
+PLACES_ZOOM = 17  # places from here on: a dense street has ~2,000 per km², more than households
 LABEL_ZOOM = 14  # grid names and counts as labels, for the grids in view
 GRID_COLOUR = "#08519c"
 COUNT_COLOUR = "#2c7fb8"
@@ -124,7 +126,8 @@ class StreetLayers(MacroElement):
             var seq = 0;
             var refresh = function () {
                 var mine = ++seq, zoom = map.getZoom();
-                var wanted = {households: map.hasLayer(households), places: map.hasLayer(places)};
+                var wanted = {households: map.hasLayer(households),
+                              places: map.hasLayer(places) && zoom >= cfg.placesZoom};
                 if (zoom < cfg.detailZoom) {
                     households.clearLayers();
                     places.clearLayers();
@@ -141,8 +144,8 @@ class StreetLayers(MacroElement):
                             });
                         }
                     }
-                    say('住户按网格计数 households counted per grid; 放大到 zoom ' + cfg.detailZoom +
-                        ' 显示住户和经营场所 for households and places');
+                    say('住户按网格计数 households counted per grid; 放大 zoom in (' + cfg.detailZoom +
+                        '+, ' + cfg.placesZoom + '+) 显示住户和经营场所 for households and places');
                     return Promise.resolve();
                 }
                 var b = map.getBounds().pad(0.25);
@@ -161,8 +164,10 @@ class StreetLayers(MacroElement):
                             ' (更多请放大 zoom in for more)' : '';
                         var refused = answers[0].refused || answers[1].refused ?
                             ' · 部分无权限 some layers not permitted' : '';
-                        say('住户 households ' + answers[0].rows.length + ' · 经营场所 places ' +
-                            answers[1].rows.length + cut + refused);
+                        var placed = wanted.places ? String(answers[1].rows.length)
+                                                   : '放大到 zoom in to ' + cfg.placesZoom;
+                        say('住户 households ' + answers[0].rows.length + ' · 经营场所 places ' + placed +
+                            cut + refused);
                     });
             };
             var first = true;
@@ -191,7 +196,7 @@ class StreetLayers(MacroElement):
             "grids": overview.grids, "communities": overview.communities,
             "bounds": [[overview.bbox[1], overview.bbox[0]], [overview.bbox[3], overview.bbox[2]]],
             "householdsUrl": households_url, "placesUrl": places_url,
-            "detailZoom": DETAIL_ZOOM, "labelZoom": LABEL_ZOOM,
+            "detailZoom": DETAIL_ZOOM, "placesZoom": PLACES_ZOOM, "labelZoom": LABEL_ZOOM,
             "gridColour": GRID_COLOUR, "countColour": COUNT_COLOUR,
             "householdColour": HOUSEHOLD_COLOUR, "problemColour": PROBLEM_COLOUR,
             "placements": ["", "压线户 on a grid border", "界外户 outside every grid"],

@@ -9,7 +9,7 @@ in. "small": a street of 10,000 households, drawn both by our street map and by 
 data load (grids drawn, counts drawn) and (2) a click on the feature nearest the map's centre has
 opened its popup. For naive folium (2) alone: the marker nearest the centre is clicked as soon as
 it exists. Every request off 127.0.0.1 is aborted (the network is cut). Prints HTML bytes, the bytes
-of data loaded on demand for the first view and for a zoom-16 view, and medians of --runs.
+of data loaded on demand for the first view and for a zoom-17 view, and medians of --runs.
 
     .venv/bin/python tests/bench_bigmap.py                       # the issue's sizes (~2-3 min)
     .venv/bin/python tests/bench_bigmap.py --grids 200 --households 10000 --places 30000 --runs 1
@@ -188,7 +188,7 @@ class Browser:
 
 
 def ours(browser: Browser, base_url: str, token: str, runs: int) -> dict[str, float]:
-    """Time to interactive (median), HTML and first-view data bytes, a zoom-16 view's data."""
+    """Time to interactive (median), HTML and first-view data bytes, a zoom-17 view's data."""
     url = f"{base_url}/maps/street/{STREET}"
     html, build = fetch(url, token)
     times, first_view = [], 0
@@ -204,13 +204,13 @@ def ours(browser: Browser, base_url: str, token: str, runs: int) -> dict[str, fl
         first_view = sum(page.data)
         assert not page.blocked, page.blocked
         page.context.close()
-    # A zoom-16 view at the centre of the street: what panning in costs.
+    # A zoom-17 view at the centre of the street (households and places): what zooming in costs.
     page = browser.page(base_url, token)
     page.goto(url, wait_until="commit")
     page.wait_for_function("window.gridmapReady === true", timeout=60_000)
     page.data.clear()
     t = time.perf_counter()
-    page.evaluate("void window.gridmapStreet.map.setZoom(16)")
+    page.evaluate("void window.gridmapStreet.map.setZoom(17)")
     page.wait_for_function("window.gridmapStreet.places.getLayers().length > 0", timeout=60_000)
     detail_s = time.perf_counter() - t
     shown = page.evaluate("[window.gridmapStreet.households.getLayers().length, "
@@ -316,7 +316,7 @@ def report(args: argparse.Namespace, big: dict, small: dict, simple: dict) -> No
     print(f"  page built in {big['build']:.2f} s, HTML {mb(big['html'])}, "
           f"first-view data {big['first_view']} B")
     print(f"  time to interactive {big['tti']:.2f} s  [{secs(big['tti_all'])}]")
-    print(f"  zoom 16 at the centre: {big['detail_households']} households + {big['detail_places']} places, "
+    print(f"  zoom 17 at the centre: {big['detail_households']} households + {big['detail_places']} places, "
           f"{mb(big['detail_bytes'])} of data, drawn in {big['detail_s']:.2f} s")
     print()
     print(f"side by side, {simple['markers']} households:")

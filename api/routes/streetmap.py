@@ -31,6 +31,7 @@ def street_map_page(code: str, conn: Conn, settings: AppSettings) -> HTMLRespons
 @router.get("/maps/street/{code}/households", summary="Households of a viewport, compact")
 def street_households(code: str, bbox: BBox, conn: Conn, limit: Limit = streetmap.MAX_ROWS) -> Response:
     """{truncated, rows: [[id, lat, lon, placement 0/1/2, address, grid, persons], ...]}."""
+    streetmap.check_street_code(code)
     box = streetmap.parse_bbox(bbox)
     return Response(streetmap.households_in_box(conn, box, limit), media_type="application/json",
                     headers=PRIVATE)
@@ -39,5 +40,6 @@ def street_households(code: str, bbox: BBox, conn: Conn, limit: Limit = streetma
 @router.get("/maps/street/{code}/places", summary="Places (经营场所) of a viewport, compact")
 def street_places(code: str, bbox: BBox, conn: Conn, limit: Limit = streetmap.MAX_ROWS) -> Response:
     """{truncated, rows: [[id, lat, lon, category index, name, address], ...]}."""
+    streetmap.check_street_code(code)
     box = streetmap.parse_bbox(bbox)
     return Response(streetmap.places_in_box(conn, box, limit), media_type="application/json")

@@ -103,6 +103,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--households", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--explain", help="print the worker's plan of this query (a label above)")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="gridmap-bench-rls-"))
     root.chmod(0o755)
@@ -134,6 +135,12 @@ def main() -> None:
                     cells.append(f"{ms:8.2f} ms {rows:5d}r")
                 print(f"{label:28s} " + " ".join(f"{c:>17s}" for c in cells))
             audit_overhead(conn, args.runs)
+            if args.explain:
+                with conn.transaction(force_rollback=True):
+                    accounts.act_as(conn, users["worker"])
+                    plan = conn.execute("EXPLAIN (ANALYZE, COSTS OFF) " + QUERIES[args.explain],
+                                        {"grid": grid})
+                    print("\n".join(r[0] for r in plan))
     finally:
         cluster.stop()
         shutil.rmtree(root, ignore_errors=True)

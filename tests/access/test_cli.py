@@ -50,3 +50,9 @@ def test_demo_users_get_fresh_random_passwords(run, database_url) -> None:
                                " ON g.user_id = u.id WHERE u.username LIKE 'demo-%'").fetchall())
     assert {"admin", "inspector", "planner", "viewer"} <= set(roles.values())
     assert first.output != again.output  # new passwords each time: the demo ships no known password
+
+
+def test_serving_beyond_this_machine_needs_a_secret(run, monkeypatch) -> None:
+    monkeypatch.delenv("GRIDMAP_SECRET_KEY", raising=False)
+    r = run("serve", "--host", "0.0.0.0", "--port", "1")
+    assert r.exit_code == 2 and "GRIDMAP_SECRET_KEY" in r.output

@@ -1,21 +1,26 @@
 """A small street for the street-map tests (street 439902003, a county code no real place uses):
 two communities of 4 x 5 grids each (~400 m squares), 40 households on a lattice in every grid plus
 one outside every grid, one or two persons each, 2,000 places scattered over the street. Written
-set-based and committed (the app's pool cannot see a rolled-back fixture), deleted at the end.
+set-based and committed (the app's pool cannot see a rolled-back fixture) into a database of its own,
+so that tests comparing whole tables elsewhere never see it; dropped at the end.
 
-Also an admin account and a token, so that the tests pass whether or not the app enforces sign-in.
+Also an admin account and a token: the page's data requests carry it as the login cookie.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from gis import accounts
+from gis.migrate import migrate
+from gis.settings import Settings
 
 STREET = "439902003"
 COMMUNITIES = (STREET + "001", STREET + "002")
@@ -27,14 +32,14 @@ REF = "bigmaptest-"
 USER, PASSWORD = "bigmap-test-admin", "bigmap test password 1"
 
 _SETUP = f"""
-INSERT INTO community (code, name, street_name, geom)
-SELECT '{STREET}' || lpad(c::text, 3, '0'), '大图社区' || c, '大图街道',
+INSERT INTO community (code, ref, name, street_name, geom)
+SELECT '{STREET}' || lpad(c::text, 3, '0'), '{REF}c' || c, '大图社区' || c, '大图街道',
        ST_Multi(ST_MakeEnvelope({WEST} + (c - 1) * {COLS * SIDE}, {SOUTH},
                                 {WEST} + c * {COLS * SIDE}, {SOUTH} + {ROWS * SIDE}, 4326))
 FROM generate_series(1, 2) AS c;
-INSERT INTO grid (code, community_code, name, geom)
+INSERT INTO grid (code, community_code, ref, name, geom)
 SELECT '{STREET}' || lpad(c::text, 3, '0') || lpad((i + 1)::text, 3, '0'),
-       '{STREET}' || lpad(c::text, 3, '0'),
+       '{STREET}' || lpad(c::text, 3, '0'), '{REF}g' || c || '-' || i,
        '第' || (i + 1) || '网格',
        ST_Multi(ST_MakeEnvelope(x, y, x + {SIDE}, y + {SIDE}, 4326))
 FROM generate_series(1, 2) AS c CROSS JOIN generate_series(0, {COLS * ROWS - 1}) AS i
@@ -53,8 +58,8 @@ INSERT INTO household (ref, address, grid_code, placement, geom)
 SELECT '{REF}' || coalesce(p.code, 'none') || '-' || p.k, '大图路' || p.k || '号',
        a.grid_code, a.placement, p.geom
 FROM p CROSS JOIN LATERAL grid_for_point(p.geom) a;
-INSERT INTO person (household_id, name, relation)
-SELECT h.id, '居民' || h.id || '-' || k, CASE k WHEN 1 THEN 'head' ELSE 'spouse' END
+INSERT INTO person (ref, household_id, name, relation)
+SELECT h.ref || '-p' || k, h.id, '居民' || h.id || '-' || k, CASE k WHEN 1 THEN 'head' ELSE 'spouse' END
 FROM household h CROSS JOIN LATERAL generate_series(1, 1 + (h.id % 2)::int) AS k
 WHERE h.ref LIKE '{REF}%';
 INSERT INTO place (ref, name, category, address, geom)
@@ -66,15 +71,6 @@ SELECT '{REF}' || i, '大图商店' || i,
 FROM generate_series(1, {PLACES}) AS i;
 """
 
-_TEARDOWN = f"""
-DELETE FROM place WHERE ref LIKE '{REF}%';
-DELETE FROM household WHERE ref LIKE '{REF}%';
-DELETE FROM grid WHERE code LIKE '{STREET}%';
-DELETE FROM community WHERE code LIKE '{STREET}%';
-DELETE FROM app_user WHERE username = '{USER}';
-"""
-
-
 @dataclass(frozen=True)
 class Street:
     code: str
@@ -85,19 +81,42 @@ class Street:
 
 
 @pytest.fixture(scope="session")
-def street(database_url: str, settings) -> Iterator[Street]:
-    with psycopg.connect(database_url) as conn:
+def bigmap_url(server_conninfo: str) -> Iterator[str]:
+    """A migrated database of the street-map tests' own."""
+    name = f"gridmap_bigmap_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_conninfo, autocommit=True) as admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
+    with psycopg.connect(url) as conn:
+        migrate(conn)
+    yield url
+    with psycopg.connect(server_conninfo, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def bigmap_settings(bigmap_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=bigmap_url, data_dir=tmp_path_factory.mktemp("bigmap"),  # type: ignore[call-arg]
+                    _env_file=None)
+
+
+@pytest.fixture(scope="session")
+def street(bigmap_url: str, bigmap_settings: Settings) -> Street:
+    with psycopg.connect(bigmap_url) as conn:
         conn.execute(_SETUP)  # type: ignore[arg-type]
         accounts.create_user(conn, USER, PASSWORD)
         accounts.grant(conn, USER, "admin", "")
-        token, _ = accounts.issue_token(conn, USER, PASSWORD, settings.secret_key, timedelta(hours=2))
+        token, _ = accounts.issue_token(conn, USER, PASSWORD, bigmap_settings.secret_key, timedelta(hours=2))
         conn.commit()
-    yield Street(STREET, 2 * COLS * ROWS, 2 * COLS * ROWS * PER_GRID, PLACES, token)
-    with psycopg.connect(database_url) as conn:
-        conn.execute(_TEARDOWN)  # type: ignore[arg-type]
+    return Street(STREET, 2 * COLS * ROWS, 2 * COLS * ROWS * PER_GRID, PLACES, token)
 
 
 @pytest.fixture
-def auth(street: Street) -> dict[str, str]:
-    """Headers of the admin's requests."""
-    return {"Authorization": f"Bearer {street.token}"}
+def street_client(bigmap_settings: Settings, street: Street) -> Iterator:
+    """The app on the street's database over HTTP, signed in as its admin."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    with TestClient(create_app(bigmap_settings), headers={"Authorization": f"Bearer {street.token}"}) as c:
+        yield c

@@ -36,7 +36,7 @@ _NEAREST = """([list]) => {
 
 
 @pytest.fixture(scope="module")
-def base_url(settings, street) -> Iterator[str]:
+def base_url(bigmap_settings, street) -> Iterator[str]:
     import uvicorn
 
     from api.app import create_app
@@ -44,7 +44,7 @@ def base_url(settings, street) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(bigmap_settings), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

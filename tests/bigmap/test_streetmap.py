@@ -17,8 +17,8 @@ from gis.streetmap import households_in_box, parse_bbox, places_in_box, street_o
 WHOLE = (113.19, 28.29, 113.24, 28.33)
 
 
-def test_overview_has_every_grid_with_its_household_count(database_url, street):
-    with psycopg.connect(database_url) as conn:
+def test_overview_has_every_grid_with_its_household_count(bigmap_url, street):
+    with psycopg.connect(bigmap_url) as conn:
         o = street_overview(conn, street.code)
     assert o.grid_count == street.grids and o.community_count == 2
     assert o.household_count == street.households  # the one outside every grid is counted nowhere
@@ -40,9 +40,9 @@ def test_overview_refuses_bad_and_unknown_streets(conn):
         street_overview(conn, "439902999")
 
 
-def test_households_in_a_box_are_those_inside_it(database_url, street):
+def test_households_in_a_box_are_those_inside_it(bigmap_url, street):
     box = (113.2, 28.3, 113.204, 28.304)  # exactly the first grid
-    with psycopg.connect(database_url) as conn:
+    with psycopg.connect(bigmap_url) as conn:
         answer = json.loads(households_in_box(conn, box))
         everything = json.loads(households_in_box(conn, WHOLE))
         cut = json.loads(households_in_box(conn, WHOLE, limit=100))
@@ -56,8 +56,8 @@ def test_households_in_a_box_are_those_inside_it(database_url, street):
     assert cut["truncated"] and len(cut["rows"]) == 100
 
 
-def test_places_in_a_box_carry_their_category(database_url, street):
-    with psycopg.connect(database_url) as conn:
+def test_places_in_a_box_carry_their_category(bigmap_url, street):
+    with psycopg.connect(bigmap_url) as conn:
         answer = json.loads(places_in_box(conn, WHOLE))
         count = conn.execute("SELECT count(*) FROM place WHERE geom && ST_MakeEnvelope(%s, %s, %s, %s, 4326)",
                              WHOLE).fetchone()[0]
@@ -72,17 +72,20 @@ def test_bad_boxes_are_refused(bad):
         parse_bbox(bad)
 
 
-def test_page_and_data_routes(client, street, auth):
-    page = client.get(f"/maps/street/{street.code}", headers=auth)
+def test_page_and_data_routes(street_client, street):
+    page = street_client.get(f"/maps/street/{street.code}")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert page.headers["cache-control"] == "no-store"
     assert "gridmapReady" in page.text and "preferCanvas" in page.text
+    # The page grows with the grids, not the register: no household or place rides in it.
+    assert "大图路" not in page.text and "大图商店" not in page.text
+    assert page.text.count('"type":"Feature"') == street.grids + 2  # grids + community boundaries
     assert "https://" not in re.sub(r"<script>.*?</script>", "", page.text, flags=re.S).split("<body>")[0]
     box = "113.2,28.3,113.204,28.304"
-    households = client.get(f"/maps/street/{street.code}/households", params={"bbox": box}, headers=auth)
+    households = street_client.get(f"/maps/street/{street.code}/households", params={"bbox": box})
     assert households.status_code == 200 and households.headers["content-type"] == "application/json"
     assert len(households.json()["rows"]) == 40
-    places = client.get(f"/maps/street/{street.code}/places", params={"bbox": box, "limit": 5}, headers=auth)
+    places = street_client.get(f"/maps/street/{street.code}/places", params={"bbox": box, "limit": 5})
     assert places.status_code == 200 and len(places.json()["rows"]) <= 5
 
 
@@ -90,11 +93,13 @@ def test_page_and_data_routes(client, street, auth):
     ("/maps/street/43990", {}, 422),
     ("/maps/street/439902999", {}, 404),
     ("/maps/street/{code}/households", {"bbox": "nonsense"}, 422),
+    ("/maps/street/{code}/households", {"bbox": "nan,nan,nan,nan"}, 422),
+    ("/maps/street/4399x/places", {"bbox": "113.2,28.3,113.21,28.31"}, 422),
     ("/maps/street/{code}/households", {}, 422),
     ("/maps/street/{code}/places", {"bbox": "100,20,110,30"}, 422),
     ("/maps/street/{code}/places", {"bbox": "113.2,28.3,113.21,28.31", "limit": 0}, 422),
 ])
-def test_route_errors_are_4xx_with_the_error_shape(client, street, auth, path, params, status):
-    r = client.get(path.format(code=street.code), params=params, headers=auth)
+def test_route_errors_are_4xx_with_the_error_shape(street_client, street, path, params, status):
+    r = street_client.get(path.format(code=street.code), params=params)
     assert r.status_code == status, r.text
     assert r.headers["content-type"].startswith("application/json")

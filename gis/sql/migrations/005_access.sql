@@ -120,13 +120,30 @@ LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog,
     WHERE EXISTS (SELECT 1 FROM unnest(access_scopes(roles)) s WHERE s <> '' AND starts_with(g.code, s))
 $$;
 
+-- The households (and their persons) under the acting user's scopes for these roles; households
+-- outside every grid count for admins. Looked up as the owner, through the grid_code and
+-- household_id indexes: the policies of person and key_person test membership in these sets
+-- (a hashed subplan, built once per statement) instead of scanning the parent table under its own
+-- policy for every statement.
+CREATE FUNCTION access_households(roles text[]) RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, public AS $$
+    SELECT h.id FROM household h WHERE h.grid_code = ANY (access_grids(roles))
+    UNION ALL
+    SELECT h.id FROM household h WHERE h.grid_code IS NULL AND access_any('{admin}')
+$$;
+
+CREATE FUNCTION access_persons(roles text[]) RETURNS SETOF bigint
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL SAFE SET search_path = pg_catalog, public AS $$
+    SELECT p.id FROM person p WHERE p.household_id IN (SELECT access_households(roles))
+$$;
+
 -- Register rows: read by admins, grid workers and viewers of the grid (viewers are kept to counts by
 -- the API's route policy); written by admins and grid workers of the grid. Households outside every
 -- grid (grid_code NULL) belong to the admins. Key persons (重点人员): workers of the grid and admins.
 --
 -- Shapes chosen for the planner (measured in tests/access/bench_rls.py): SELECT has a policy of its
 -- own (a FOR ALL write policy would be OR-ed into every read); "sees everything" comes first, so for
--- an admin of everything the rest is never evaluated; child tables test `key IN (SELECT ... parent)`,
+-- an admin of everything the rest is never evaluated; child tables test `key IN (SELECT access_...())`,
 -- which runs once per statement as a hashed subplan instead of once per row.
 ALTER TABLE household ENABLE ROW LEVEL SECURITY;
 ALTER TABLE person ENABLE ROW LEVEL SECURITY;
@@ -156,45 +173,28 @@ CREATE POLICY household_delete ON household FOR DELETE TO gridmap_app USING (
     OR grid_code = ANY ((SELECT access_grids('{admin,grid_worker}'))::text[])
     OR (grid_code IS NULL AND (SELECT access_any('{admin}'))));
 
--- A person is visible when their household is (household's own policy applies inside the subquery).
+-- A person is visible (writable) when their household is.
 CREATE POLICY person_read ON person FOR SELECT TO gridmap_app USING (
     (SELECT access_all('{admin,grid_worker,viewer}'))
-    OR household_id IN (SELECT h.id FROM household h));
--- ... and may be written when their household may be: the writable households, spelled out.
+    OR household_id IN (SELECT access_households('{admin,grid_worker,viewer}')));
 CREATE POLICY person_insert ON person FOR INSERT TO gridmap_app WITH CHECK (
     (SELECT access_all('{admin,grid_worker}'))
-    OR household_id IN (SELECT h.id FROM household h
-                        WHERE h.grid_code = ANY ((SELECT access_grids('{admin,grid_worker}'))::text[])
-                           OR (h.grid_code IS NULL AND (SELECT access_any('{admin}')))));
+    OR household_id IN (SELECT access_households('{admin,grid_worker}')));
 CREATE POLICY person_update ON person FOR UPDATE TO gridmap_app
-USING (
-    (SELECT access_all('{admin,grid_worker}'))
-    OR household_id IN (SELECT h.id FROM household h
-                        WHERE h.grid_code = ANY ((SELECT access_grids('{admin,grid_worker}'))::text[])
-                           OR (h.grid_code IS NULL AND (SELECT access_any('{admin}')))))
-WITH CHECK (
-    (SELECT access_all('{admin,grid_worker}'))
-    OR household_id IN (SELECT h.id FROM household h
-                        WHERE h.grid_code = ANY ((SELECT access_grids('{admin,grid_worker}'))::text[])
-                           OR (h.grid_code IS NULL AND (SELECT access_any('{admin}')))));
+USING ((SELECT access_all('{admin,grid_worker}'))
+       OR household_id IN (SELECT access_households('{admin,grid_worker}')))
+WITH CHECK ((SELECT access_all('{admin,grid_worker}'))
+            OR household_id IN (SELECT access_households('{admin,grid_worker}')));
 CREATE POLICY person_delete ON person FOR DELETE TO gridmap_app USING (
     (SELECT access_all('{admin,grid_worker}'))
-    OR household_id IN (SELECT h.id FROM household h
-                        WHERE h.grid_code = ANY ((SELECT access_grids('{admin,grid_worker}'))::text[])
-                           OR (h.grid_code IS NULL AND (SELECT access_any('{admin}')))));
+    OR household_id IN (SELECT access_households('{admin,grid_worker}')));
 
--- Key persons: the same rule for reading and writing, so one FOR ALL policy.
+-- Key persons: the same rule for reading and writing, so one FOR ALL policy; no viewer.
 CREATE POLICY key_person_access ON key_person FOR ALL TO gridmap_app
-USING (
-    (SELECT access_all('{admin,grid_worker}'))
-    OR person_id IN (SELECT p.id FROM person p JOIN household h ON h.id = p.household_id
-                     WHERE h.grid_code = ANY ((SELECT access_grids('{admin,grid_worker}'))::text[])
-                        OR (h.grid_code IS NULL AND (SELECT access_any('{admin}')))))
-WITH CHECK (
-    (SELECT access_all('{admin,grid_worker}'))
-    OR person_id IN (SELECT p.id FROM person p JOIN household h ON h.id = p.household_id
-                     WHERE h.grid_code = ANY ((SELECT access_grids('{admin,grid_worker}'))::text[])
-                        OR (h.grid_code IS NULL AND (SELECT access_any('{admin}')))));
+USING ((SELECT access_all('{admin,grid_worker}'))
+       OR person_id IN (SELECT access_persons('{admin,grid_worker}')))
+WITH CHECK ((SELECT access_all('{admin,grid_worker}'))
+            OR person_id IN (SELECT access_persons('{admin,grid_worker}')));
 
 -- Who serves which grid: visible with the grid; changed by the grid's admins.
 CREATE POLICY grid_worker_grid_read ON grid_worker_grid FOR SELECT TO gridmap_app USING (
