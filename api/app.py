@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from api import errors
+from api.security import enforce_policy
 from gis.db import open_pool
 from gis.settings import Settings
 
@@ -28,11 +29,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Grid management (网格化管理): grids, the register (一册) and the map (一图)",
         version="0.1.0",
         lifespan=lifespan,
+        # Every route, however it is added, is authenticated and checked against api/policy.py here.
+        dependencies=[Depends(enforce_policy)],
     )
     app.state.settings = settings
     errors.install(app)
     from api.routes import ROUTERS
 
     for router in ROUTERS:
-        app.include_router(router)
+        app.include_router(router, responses=errors.ERROR_RESPONSES)
     return app

@@ -8,6 +8,7 @@ from typing import Annotated
 import psycopg
 from fastapi import Depends, Request
 
+from gis.accounts import act_as
 from gis.settings import Settings
 
 
@@ -16,8 +17,14 @@ def get_settings(request: Request) -> Settings:
 
 
 def get_conn(request: Request) -> Iterator[psycopg.Connection]:
-    """A connection inside a transaction: committed when the handler returns, rolled back on error."""
+    """A connection inside a transaction: committed when the handler returns, rolled back on error.
+
+    The transaction runs as the non-superuser service role, so row-level security applies even when
+    the pool logs in as the owner; it acts for nobody (sees no register rows) until
+    api.security.current_user names the signed-in user.
+    """
     with request.app.state.pool.connection() as conn, conn.transaction():
+        act_as(conn, None, request.client.host if request.client else None)
         yield conn
 
 

@@ -152,7 +152,17 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         comm_inline = render_html(community_map(community_map_data(conn, COMMUNITY), settings), inline=True)
         naive_grid_s, naive_grid = median_time(lambda: naive_folium(conn, "h.grid_code", grid), 3)
         naive_comm_s, naive_comm = median_time(lambda: naive_folium(conn, "g.community_code", COMMUNITY), 1)
-    with TestClient(create_app(settings)) as client:
+    from datetime import timedelta
+
+    from gis import accounts
+
+    with psycopg.connect(settings.database_url or "") as conn:  # every route needs a signed-in user
+        accounts.create_user(conn, "bench-admin", "bench-admin password")
+        accounts.grant(conn, "bench-admin", "admin", "")
+        token, _ = accounts.issue_token(conn, "bench-admin", "bench-admin password", settings.secret_key,
+                                        timedelta(hours=1))
+        conn.commit()
+    with TestClient(create_app(settings), headers={"Authorization": f"Bearer {token}"}) as client:
         client.get(f"/maps/grids/{grid}")  # warm the pool
         route_s, response = median_time(lambda: client.get(f"/maps/grids/{grid}"), args.runs)
         assert response.status_code == 200  # type: ignore[attr-defined]

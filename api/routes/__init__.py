@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from api.routes import (
     assignments,
+    auth,
     communities,
     grids,
     households,
@@ -21,6 +22,7 @@ from api.routes import (
 )
 
 ROUTERS: list[APIRouter] = [
+    auth.router,
     imports.router, communities.router, grids.router, households.router, persons.router, stats.router,
     maps.router, streetmap.router,
     roads.router, units.router, assignments.router,

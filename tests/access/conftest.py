@@ -142,23 +142,10 @@ def acting(conn: psycopg.Connection) -> Iterator:
 
 
 def secured_app(settings):
-    """The app as create_app builds it. (Until create_app attaches the policy itself, this adds it.)"""
-    from fastapi import Depends
-    from fastapi.routing import _IncludedRouter
-
+    """The app exactly as create_app builds it: the policy and RLS are part of it."""
     from api.app import create_app
-    from api.routes import ROUTERS
-    from api.routes import auth as auth_routes
-    from api.security import enforce_policy
 
-    app = create_app(settings)
-    app.router.routes[:] = [r for r in app.router.routes if not isinstance(r, _IncludedRouter)]
-    app.router._mark_routes_changed()
-    from api.errors import ERROR_RESPONSES
-
-    for router in [auth_routes.router, *ROUTERS]:
-        app.include_router(router, dependencies=[Depends(enforce_policy)], responses=ERROR_RESPONSES)
-    return app
+    return create_app(settings)
 
 
 @pytest.fixture(scope="module")

@@ -103,3 +103,19 @@ def test_permission_matrix(app, dry_api, api_world, tokens) -> None:
           f"in/out scope = {checked['route x role x scope']} checks; "
           f"statuses {dict(sorted(statuses.items()))}; 5xx seen: {statuses[500]}")
     assert not wrong, f"{len(wrong)} wrong decisions:\n" + "\n".join(wrong[:40])
+
+
+def test_a_route_without_a_decision_is_refused_at_runtime(settings, bearer) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    app = create_app(settings)
+
+    @app.get("/undecided")  # added straight onto the app, past every router: still checked
+    def undecided() -> dict:
+        return {"leak": True}
+
+    with TestClient(app) as c:
+        r = c.get("/undecided", headers=bearer("admin"))
+    assert r.status_code == 403 and "no access decision" in r.json()["detail"]
