@@ -63,6 +63,7 @@ def _database(request: Request, exc: Exception) -> JSONResponse:
                                        [{"row": None, "field": field, "reason": diag.message_primary or ""}]),
                             status_code=status)
     if isinstance(exc, psycopg.errors.InsufficientPrivilege):
+        log.warning("refused by the database: %s", exc)  # a missing grant shows here, not as a 500
         # Row-level security refused a row outside the caller's grids (or the service role lacks a right).
         return JSONResponse(error_body("not permitted: outside your scope",
                                        [{"row": None, "field": "body", "reason": "outside your grids"}]),

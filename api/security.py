@@ -113,7 +113,13 @@ def enforce_policy(request: Request, conn: Conn, user: CurrentUser) -> None:
                             f"needs one of the roles: {', '.join(sorted(rule.roles))}")
     check_codes(request, user, roles)
     if rule.audit is not None:
-        detail = {"method": request.method, "path": request.url.path,
-                  "path_params": {k: str(v) for k, v in request.path_params.items()},
-                  "query": dict(request.query_params)}
+        detail = {"method": request.method, "path": _printable(request.url.path),
+                  "path_params": {k: _printable(str(v)) for k, v in request.path_params.items()},
+                  "query": {k: _printable(v) for k, v in request.query_params.items()}}
         audit.record(conn, rule.audit, template, detail)
+
+
+def _printable(value: str) -> str:
+    """PostgreSQL text (and jsonb) cannot hold NUL: logged escaped, so the route itself still gets to
+    refuse the value with its own 422."""
+    return value.replace("\x00", "\\x00")

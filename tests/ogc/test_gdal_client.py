@@ -44,8 +44,10 @@ def pyogrio_read(live, url: str, layer: str, **kwargs) -> list[dict]:
             "df = pyogrio.read_dataframe(a['url'], layer=a['layer'], **a['kw']); "
             "print(df.drop(columns='geometry').to_json(orient='records'))")
     arg = json.dumps({"url": url, "layer": layer, "kw": kwargs})
+    # pyogrio's own GDAL (3.12) does not send GDAL_HTTP_HEADERS on OAPIF requests; its bearer auth does.
+    bearer = {"GDAL_HTTP_AUTH": "BEARER", "GDAL_HTTP_BEARER": live.token} if live.token else {}
     proc = subprocess.run([sys.executable, "-c", code, arg], capture_output=True, text=True, timeout=120,
-                          env=gdal_env(live))
+                          env=gdal_env(live) | bearer)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 

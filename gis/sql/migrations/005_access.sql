@@ -289,6 +289,14 @@ CREATE TRIGGER person_audit_truncate AFTER TRUNCATE ON person
 CREATE TRIGGER key_person_audit_truncate AFTER TRUNCATE ON key_person
     FOR EACH STATEMENT EXECUTE FUNCTION audit_register_truncate();
 
+-- Rebuilding the grid index (the importer does it before re-placing households: a sorted build
+-- halves the lookups) is the owner's privilege in PostgreSQL 15; the service role may ask for it.
+CREATE FUNCTION grid_geom_reindex() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+BEGIN
+    REINDEX INDEX grid_geom_idx;
+END $$;
+
 -- What the service role may do: read and write the data, nothing structural. Tables made by later
 -- migrations (run by the same owner) get the same privileges through the default privileges.
 GRANT USAGE ON SCHEMA public TO gridmap_app;
