@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gis.errors import Conflict, GridmapError, InvalidInput, NotFound
+from gis.errors import Conflict, GridmapError, InvalidInput, NotFound, TooLarge
 
 log = logging.getLogger("gridmap.api")
 
@@ -22,6 +22,7 @@ STATUS: dict[type[Exception], int] = {
     NotFound: 404,
     Conflict: 409,
     InvalidInput: 422,
+    TooLarge: 413,
     GridmapError: 400,
 }
 

@@ -21,6 +21,7 @@ PUBLIC: Roles = frozenset()  # no token needed
 EVERYONE: Roles = frozenset({ADMIN, WORKER, INSPECTOR, PLANNER, VIEWER})  # any signed-in user
 ADMINS: Roles = frozenset({ADMIN})
 REGISTER: Roles = frozenset({ADMIN, WORKER})  # personal data (一册): names, ID numbers, key persons
+UNMASK_ROLES: Roles = REGISTER  # may ask for full ID numbers and phones (?unmasked=true), audited
 COUNTS: Roles = frozenset({ADMIN, WORKER, VIEWER})  # statistics and the worker directory
 PERIMETER_READ: Roles = frozenset({ADMIN, INSPECTOR, VIEWER})
 PERIMETER_WRITE: Roles = frozenset({ADMIN, INSPECTOR})

@@ -18,7 +18,7 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from api.deps import Conn
-from api.policy import POLICY, Rule
+from api.policy import POLICY, UNMASK_ROLES, Rule
 from gis import accounts, audit
 from gis.accounts import Principal
 from gis.errors import InvalidInput
@@ -123,3 +123,10 @@ def _printable(value: str) -> str:
     """PostgreSQL text (and jsonb) cannot hold NUL: logged escaped, so the route itself still gets to
     refuse the value with its own 422."""
     return value.replace("\x00", "\\x00")
+
+
+def require_unmask_right(request: Request) -> None:
+    """Full ID numbers and phones only for roles holding the register right (admin, grid worker)."""
+    user: Principal | None = getattr(request.state, "user", None)
+    if user is None or not user.roles & UNMASK_ROLES:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not see full ID numbers and phones")

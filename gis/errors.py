@@ -15,6 +15,13 @@ class NotFound(GridmapError):
         self.what, self.key = what, key
 
 
+class TooLarge(GridmapError):
+    """An upload over the configured size limit (GRIDMAP_MAX_UPLOAD_MB)."""
+
+    def __init__(self, limit_mb: int) -> None:
+        super().__init__(f"the upload is larger than the limit of {limit_mb} MB (GRIDMAP_MAX_UPLOAD_MB)")
+
+
 class Conflict(GridmapError):
     """The request clashes with the stored state (duplicate key, concurrent edit, overlap)."""
 

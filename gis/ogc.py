@@ -162,20 +162,12 @@ def visible_collections(conn: psycopg.Connection, user: object | None = None) ->
     Access-control hook: personal collections (households) are offered only to a user with a
     register role (``user.roles``, as gis.accounts.Principal has). Their rows are then narrowed to
     the user's grids by the database's row-level security, which the request's connection runs
-    under once it acts as that user. The OGC routes pass no user yet, so nobody sees them today.
+    under once it acts as that user. api/routes/ogc.py narrows this further by the caller's roles.
     """
     roles: frozenset[str] = getattr(user, "roles", frozenset())
     offered = [c for c in COLLECTIONS if not c.personal or roles & REGISTER_ROLES]
     present = existing_tables(conn, {t for c in offered for t in c.tables})
     return [c for c in offered if set(c.tables) <= present]
-
-
-def visible_collection(conn: psycopg.Connection, collection_id: str,
-                       user: object | None = None) -> Collection:
-    found = next((c for c in visible_collections(conn, user) if c.id == collection_id), None)
-    if found is None:
-        raise NotFound("collection", collection_id)
-    return found
 
 
 # --- CRS (Part 2) ------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     pool_size: int = 8
+    max_upload_mb: int = Field(default=200, ge=1, description="largest file accepted by POST /imports")
     secret_key: str = Field(default=DEFAULT_SECRET_KEY, min_length=16,
                             description="keys the stored token hashes; must be set outside local runs")
     token_ttl_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30, description="bearer token lifetime")

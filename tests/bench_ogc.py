@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +40,10 @@ from pyproj import CRS, Transformer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from gis.accounts import create_user, grant, issue_token  # noqa: E402
 from gis.embedded import Cluster  # noqa: E402
 from gis.migrate import migrate  # noqa: E402
+from gis.settings import DEFAULT_SECRET_KEY  # noqa: E402
 
 CENTRE = (113.015, 25.770)  # Chenzhou (郴州)
 CATEGORIES = ["restaurant", "small_shop", "food_shop", "other", "tobacco", "bar", "internet_cafe"]
@@ -57,9 +60,10 @@ WRK_LUA = """
 local boxes = {%s}
 local prefix = "%s"
 local i = 0
+local headers = {%s}
 request = function()
   i = i %% #boxes + 1
-  return wrk.format("GET", prefix .. boxes[i])
+  return wrk.format("GET", prefix .. boxes[i], headers)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -114,11 +118,11 @@ def bboxes(n: int, seed: int = 11, half_m: float = 300) -> list[tuple[float, flo
             for a, b, cc, d in zip(x0, y0, x1, y1, strict=True)]
 
 
-def wait_http(url: str, timeout: float = 60) -> None:
+def wait_http(url: str, timeout: float = 60, headers: dict[str, str] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=5) as r:
+            with urllib.request.urlopen(urllib.request.Request(url, headers=headers or {}), timeout=5) as r:
                 if r.status == 200:
                     return
         except Exception:  # noqa: BLE001 - not up yet
@@ -128,10 +132,11 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 def run_wrk(base: str, prefix: str, boxes: list, threads: int, connections: int, duration: int,
-            workdir: Path) -> dict:
+            workdir: Path, headers: dict[str, str]) -> dict:
     lua = workdir / f"bench_{abs(hash(prefix))}.lua"
     quoted = ", ".join(f'"{",".join(map(str, b))}"' for b in boxes)
-    lua.write_text(WRK_LUA % (quoted, prefix))
+    lua_headers = ", ".join(f'["{k}"]="{v}"' for k, v in headers.items())
+    lua.write_text(WRK_LUA % (quoted, prefix, lua_headers))
     proc = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
                            "-s", str(lua), base], capture_output=True, text=True)
     match = re.search(r"RESULT (\S+) (\S+) (\S+) (\d+) (\d+)", proc.stdout)
@@ -205,6 +210,12 @@ def main() -> None:
             t0 = time.perf_counter()
             load_places(conn, args.places)
             print(f"loaded {args.places:,} places in {time.perf_counter() - t0:.1f} s")
+            # gridmap answers only signed-in users: the load carries an inspector's bearer token
+            # (TiPg has no sign-in, so gridmap does that extra work on every request).
+            create_user(conn, "bench-inspector", "bench-password-1")
+            grant(conn, "bench-inspector", "inspector")
+            token, _ = issue_token(conn, "bench-inspector", "bench-password-1", DEFAULT_SECRET_KEY,
+                                   timedelta(hours=2))
 
         env = {k: v for k, v in os.environ.items() if not k.startswith(("GRIDMAP_", "TIPG_", "DATABASE_URL"))}
         g_port, t_port = free_port(), free_port()
@@ -221,7 +232,7 @@ def main() -> None:
             [tipg_python, "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(t_port),
              "--workers", "1", "--log-level", "warning", "--no-access-log"], cwd=root, env=t_env))
         g_base, t_base = f"http://127.0.0.1:{g_port}", f"http://127.0.0.1:{t_port}"
-        wait_http(f"{g_base}/ogc/collections")
+        wait_http(f"{g_base}/ogc/collections", headers={"Authorization": f"Bearer {token}"})
         wait_http(f"{t_base}/collections")
         with urllib.request.urlopen(f"{t_base}/collections") as r:
             tipg_ids = [c["id"] for c in json.loads(r.read())["collections"]]
@@ -233,23 +244,25 @@ def main() -> None:
             "gridmap": (g_base, f"/ogc/collections/places/items?limit={args.limit}&bbox="),
             "tipg": (t_base, f"/collections/public.place/items?limit={args.limit}&bbox="),
         }
+        headers = {"gridmap": {"Authorization": f"Bearer {token}"}, "tipg": {}}
         # Same answers first: both must match the same number of places for the same box.
         for b in boxes[:5]:
             got = {}
             for name, (base, prefix) in servers.items():
-                with urllib.request.urlopen(base + prefix + ",".join(map(str, b))) as r:
+                request = urllib.request.Request(base + prefix + ",".join(map(str, b)), headers=headers[name])
+                with urllib.request.urlopen(request) as r:
                     body = json.loads(r.read())
                 got[name] = (body["numberMatched"], len(body["features"]))
             assert got["gridmap"] == got["tipg"], got
         print(f"both servers agree on numberMatched/numberReturned for 5 boxes, e.g. {got['gridmap']}")
 
-        for base, prefix in servers.values():  # warm-up
-            run_wrk(base, prefix, boxes, args.threads, args.connections, 3, root)
+        for name, (base, prefix) in servers.items():  # warm-up
+            run_wrk(base, prefix, boxes, args.threads, args.connections, 3, root, headers[name])
         results: dict[str, list[dict]] = {name: [] for name in servers}
         for _ in range(args.rounds):
             for name, (base, prefix) in servers.items():
                 results[name].append(run_wrk(base, prefix, boxes, args.threads, args.connections,
-                                             args.duration, root))
+                                             args.duration, root, headers[name]))
         print(f"\nitems?bbox=...&limit={args.limit}: wrk -t{args.threads} -c{args.connections} "
               f"-d{args.duration}s, {args.rounds} alternating rounds, medians")
         summary = {}

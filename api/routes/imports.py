@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.deps import AppSettings, Conn
-from gis.errors import InvalidInput
+from gis.errors import InvalidInput, TooLarge
 from gis.exporting import export_layer
 from gis.importing import import_file, layer_spec
 from gis.readers import SUFFIXES
@@ -37,6 +37,19 @@ def parse_field_map(pairs: list[str]) -> dict[str, str]:
     return mapping
 
 
+def save_upload(upload: UploadFile, path: Path, limit_mb: int) -> None:
+    """Copy the upload to ``path``, refusing it (413) as soon as it passes the limit."""
+    limit, written = limit_mb * 1024 * 1024, 0
+    if upload.size is not None and upload.size > limit:
+        raise TooLarge(limit_mb)
+    with path.open("wb") as out:
+        while chunk := upload.file.read(1 << 20):
+            written += len(chunk)
+            if written > limit:
+                raise TooLarge(limit_mb)
+            out.write(chunk)
+
+
 @router.post("/imports/{layer}", summary="Import a file into a layer, all rows or none")
 def upload(
     layer: str,
@@ -57,8 +70,7 @@ def upload(
                                        f"{', '.join(sorted(SUFFIXES))}")
     with tempfile.TemporaryDirectory(prefix="gridmap-upload-") as tmp:
         path = Path(tmp) / name
-        with path.open("wb") as out:
-            shutil.copyfileobj(file.file, out)
+        save_upload(file, path, settings.max_upload_mb)
         report = import_file(conn, spec, path, crs=crs, field_map=mapping, region_bbox=settings.region_bbox)
     return report.to_dict()
 

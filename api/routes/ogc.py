@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import Conn
 from api.errors import error_body
+from api.policy import COLLECTIONS
 from gis import ogc
-from gis.errors import InvalidInput, Problem
+from gis.errors import InvalidInput, NotFound, Problem
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
@@ -41,6 +42,21 @@ CONFORMANCE = [
 # datetime is a core parameter; no collection has a temporal extent yet, so it selects everything.
 ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
                 "filter-crs", "f"}
+
+
+def _visible(request: Request, conn: Conn) -> list[ogc.Collection]:
+    """The collections the caller's roles may read (api/policy.py) and whose tables exist."""
+    user = getattr(request.state, "user", None)
+    roles = user.roles if user is not None else frozenset()
+    return [c for c in ogc.visible_collections(conn, user)
+            if c.id in COLLECTIONS and COLLECTIONS[c.id].roles & roles]
+
+
+def _visible_one(request: Request, conn: Conn, collection_id: str) -> ogc.Collection:
+    found = next((c for c in _visible(request, conn) if c.id == collection_id), None)
+    if found is None:
+        raise NotFound("collection", collection_id)
+    return found
 
 
 def _base(request: Request) -> str:
@@ -95,7 +111,7 @@ def _collection_json(base: str, coll: ogc.Collection, extent: list[float] | None
 @router.get("/collections", summary="The collections")
 def collections(request: Request, conn: Conn) -> dict[str, Any]:
     base = _base(request)
-    visible = ogc.visible_collections(conn)
+    visible = _visible(request, conn)
     extents = ogc.extents(conn, visible)
     return {
         "links": [{"href": f"{base}/collections", "rel": "self", "type": JSON}],
@@ -105,13 +121,13 @@ def collections(request: Request, conn: Conn) -> dict[str, Any]:
 
 @router.get("/collections/{collection_id}", summary="One collection")
 def collection(collection_id: str, request: Request, conn: Conn) -> dict[str, Any]:
-    coll = ogc.visible_collection(conn, collection_id)
+    coll = _visible_one(request, conn, collection_id)
     return _collection_json(_base(request), coll, ogc.extents(conn, [coll]).get(coll.id))
 
 
 @router.get("/collections/{collection_id}/queryables", summary="Queryable properties (JSON Schema)")
 def queryables(collection_id: str, request: Request, conn: Conn) -> Response:
-    coll = ogc.visible_collection(conn, collection_id)
+    coll = _visible_one(request, conn, collection_id)
     props: dict[str, Any] = {"geom": {"title": "Geometry", "format": f"geometry-{coll.geometry_type.lower()}"
                                       if coll.geometry_type != "Geometry" else "geometry-any"}}
     for p in coll.queryable_properties():
@@ -172,7 +188,7 @@ def _set_paging(q: ogc.ItemsQuery, limit: str | None, offset: str | None) -> Non
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON)",
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
 def items(collection_id: str, request: Request, conn: Conn) -> Response:
-    coll = ogc.visible_collection(conn, collection_id)
+    coll = _visible_one(request, conn, collection_id)
     try:
         q = _parse_items(coll, request)
         matched, returned, features = ogc.items(conn, coll, q)
@@ -197,7 +213,7 @@ def items(collection_id: str, request: Request, conn: Conn) -> Response:
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
 def feature(collection_id: str, feature_id: str, request: Request, conn: Conn,
             crs: str | None = None) -> Response:
-    coll = ogc.visible_collection(conn, collection_id)
+    coll = _visible_one(request, conn, collection_id)
     try:
         out = ogc.parse_crs(crs, "crs")
     except InvalidInput as exc:
@@ -211,7 +227,7 @@ def feature(collection_id: str, feature_id: str, request: Request, conn: Conn,
 
 @router.get("/api", summary="OpenAPI 3.0 definition of the OGC API", response_class=Response)
 def openapi(request: Request, conn: Conn) -> Response:
-    doc = openapi_document(_base(request), ogc.visible_collections(conn))
+    doc = openapi_document(_base(request), _visible(request, conn))
     return Response(json.dumps(doc, ensure_ascii=False), media_type=OPENAPI)
 
 

@@ -21,6 +21,10 @@ from layers.shell import render_html
 router = APIRouter(tags=["perimeter"])
 Format = Literal["json", "geojson", "csv", "xlsx"]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The four answers of a check, declared so that OpenAPI clients know each content type.
+CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "application/json": {}, "application/geo+json": {}, "text/csv": {}, XLSX: {}},
+    "description": "JSON (default), GeoJSON, CSV or XLSX, by the format parameter"}}
 
 
 def _answer(rows: list[dict[str, Any]], fmt: Format, day: date, name: str) -> Any:
@@ -36,7 +40,8 @@ def _answer(rows: list[dict[str, Any]], fmt: Format, day: date, name: str) -> An
     return {"date": day.isoformat(), "count": len(rows), "violations": rows}
 
 
-@router.get("/perimeter/violations", summary="Places breaking a perimeter rule (校园周边违规)")
+@router.get("/perimeter/violations", summary="Places breaking a perimeter rule (校园周边违规)",
+            responses=CHECK_RESPONSES)
 def violations(
     conn: Conn,
     format: Format = "json",
@@ -52,7 +57,8 @@ def violations(
     return _answer(rows, format, day, "perimeter")
 
 
-@router.get("/perimeter/schools/{school}/violations", summary="Violations around one school")
+@router.get("/perimeter/schools/{school}/violations", summary="Violations around one school",
+            responses=CHECK_RESPONSES)
 def school_violations(conn: Conn, school: str, format: Format = "json",
                       day: Annotated[date | None, Query(alias="date")] = None) -> Any:
     day = day or date.today()

@@ -6,11 +6,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Header, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import Conn
-from gis import register
+from api.security import require_unmask_right
+from gis import audit, register
 from gis.errors import InvalidInput
 
 router = APIRouter(tags=["persons"])
@@ -45,8 +46,8 @@ class PersonOut(BaseModel):
     household_id: int
     ref: str | None = None
     name: str
-    id_number: str | None = Field(default=None, description="masked: 430503********1234")
-    phone: str | None = Field(default=None, description="masked")
+    id_number: str | None = Field(default=None, description="masked (430503********1234) unless unmasked")
+    phone: str | None = Field(default=None, description="masked unless unmasked")
     sex: Literal["M", "F"] | None = None
     birth_date: date | None = None
     relation: Relation
@@ -145,8 +146,16 @@ def list_persons(
 
 
 @router.get("/persons/{person_id}", response_model=PersonOut)
-def get_person(conn: Conn, person_id: PersonId, response: Response) -> dict:
-    person = register.get_person(conn, person_id)
+def get_person(
+    conn: Conn, request: Request, person_id: PersonId, response: Response,
+    unmasked: Annotated[bool, Query(description="the full ID number and phone; for roles holding the "
+                                                "register right, and written to the audit log")] = False,
+) -> dict:
+    if unmasked:
+        require_unmask_right(request)
+    person = register.get_person(conn, person_id, unmasked=unmasked)
+    if unmasked:
+        audit.record(conn, "read", "persons.unmasked", {"fields": ["id_number", "phone"]}, ids=[person_id])
     etag(response, person["version"])
     return person
 

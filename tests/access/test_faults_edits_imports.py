@@ -1,0 +1,91 @@
+"""Faults beyond a database restart: an oversized upload, an import killed midway, and two grid
+workers editing the same household at the same moment."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from gis.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_upload_over_the_limit_is_413_in_the_error_shape(database_url, settings, admin_token, tmp_path):
+    small = Settings(database_url=database_url, data_dir=tmp_path, _env_file=None, max_upload_mb=1)
+    body = b"ref,address,lon,lat\n" + b"x,a,113.0,25.8\n" * 80_000  # ~1.2 MB
+    with TestClient(create_app(small), headers={"Authorization": f"Bearer {admin_token}"}) as c:
+        r = c.post("/imports/households", files={"file": ("big.csv", body, "text/csv")})
+    assert r.status_code == 413
+    assert "1 MB" in r.json()["detail"] and r.json()["errors"] == []
+
+
+def test_two_edits_of_one_household_at_once_one_wins_one_gets_409(client, database_url):
+    created = client.post("/households", json={"address": "并发路1号", "lon": 113.03, "lat": 25.80})
+    assert created.status_code in (200, 201), created.text
+    household = created.json()
+    hid, version = household["id"], household["version"]
+    with psycopg.connect(database_url, autocommit=True) as blocker:
+        # Hold the row so both edits are in flight at once before either can write.
+        blocker.execute("BEGIN")
+        blocker.execute("SELECT 1 FROM household WHERE id = %s FOR UPDATE", [hid])
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            edits = [pool.submit(client.patch, f"/households/{hid}", json={"room": room, "version": version})
+                     for room in ("101", "202")]
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                waiting = blocker.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                    "AND query ILIKE 'UPDATE household%%'").fetchone()[0]
+                if waiting == 2:
+                    break
+                time.sleep(0.05)
+            assert waiting == 2, "both edits should be waiting on the row"
+            blocker.execute("COMMIT")
+            statuses = sorted(f.result().status_code for f in edits)
+    assert statuses == [200, 409]
+    final = client.get(f"/households/{hid}").json()
+    assert final["version"] == version + 1 and final["room"] in ("101", "202")
+    client.delete(f"/households/{hid}")
+
+
+def test_an_import_killed_midway_leaves_nothing_behind(database_url, tmp_path):
+    rows = 300_000
+    path = tmp_path / "households.csv"
+    with path.open("w", encoding="utf-8") as f:
+        f.write("ref,address,lon,lat\n")
+        f.writelines(f"killed-{i},杀进程路{i}号,{113.0 + i % 500 * 1e-4:.6f},{25.8 + i // 500 * 1e-4:.6f}\n"
+                     for i in range(rows))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDMAP_")}
+    env["GRIDMAP_DATABASE_URL"] = database_url
+    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "import", "households", str(path)],
+                            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    with psycopg.connect(database_url, autocommit=True) as watch:
+        deadline = time.monotonic() + 60
+        copying = False
+        while time.monotonic() < deadline and proc.poll() is None:
+            copying = watch.execute(
+                "SELECT count(*) > 0 FROM pg_stat_activity WHERE query ILIKE 'COPY staging%%'").fetchone()[0]
+            if copying:
+                break
+            time.sleep(0.02)
+        assert copying and proc.poll() is None, "the import should be caught while it is loading"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        # The server notices the dead client and rolls its transaction back.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and watch.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'COPY staging%%'").fetchone()[0]:
+            time.sleep(0.1)
+        left = watch.execute("SELECT count(*) FROM household WHERE ref LIKE 'killed-%%'").fetchone()[0]
+    assert proc.returncode == -signal.SIGKILL
+    assert left == 0
