@@ -15,6 +15,8 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from gis import register
+from gis.errors import Conflict
 from gis.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -30,29 +32,38 @@ def test_upload_over_the_limit_is_413_in_the_error_shape(database_url, settings,
 
 
 def test_two_edits_of_one_household_at_once_one_wins_one_gets_409(client, database_url):
+    """Two grid workers save the same household (same version) at the same moment, each on its own
+    connection: exactly one update lands, the other is told the row changed (Conflict, HTTP 409)."""
     created = client.post("/households", json={"address": "并发路1号", "lon": 113.03, "lat": 25.80})
     assert created.status_code in (200, 201), created.text
-    household = created.json()
-    hid, version = household["id"], household["version"]
+    hid, version = created.json()["id"], created.json()["version"]
+    bbox = Settings(_env_file=None).region_bbox
+
+    def edit(room: str) -> str:
+        with psycopg.connect(database_url) as conn:
+            try:
+                register.update_household(conn, hid, version, {"room": room}, bbox)
+                conn.commit()
+                return "saved"
+            except Conflict:
+                return "conflict"
+
     with psycopg.connect(database_url, autocommit=True) as blocker:
-        # Hold the row so both edits are in flight at once before either can write.
+        # Hold the row so that both edits are in flight at once before either can write.
         blocker.execute("BEGIN")
         blocker.execute("SELECT 1 FROM household WHERE id = %s FOR UPDATE", [hid])
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            edits = [pool.submit(client.patch, f"/households/{hid}", json={"room": room, "version": version})
-                     for room in ("101", "202")]
-            deadline = time.monotonic() + 20
-            while time.monotonic() < deadline:
+            edits = [pool.submit(edit, room) for room in ("101", "202")]
+            waiting, deadline = 0, time.monotonic() + 20
+            while waiting < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
                 waiting = blocker.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                    "AND query ILIKE 'UPDATE household%%'").fetchone()[0]
-                if waiting == 2:
-                    break
-                time.sleep(0.05)
-            assert waiting == 2, "both edits should be waiting on the row"
-            blocker.execute("COMMIT")
-            statuses = sorted(f.result().status_code for f in edits)
-    assert statuses == [200, 409]
+                    "AND query LIKE 'UPDATE household SET%'").fetchone()[0]
+            blocker.execute("COMMIT")  # release before asserting, or a failure would hang the threads
+            results = sorted(f.result(timeout=30) for f in edits)
+    assert waiting == 2, "both edits should have been waiting on the row at once"
+    assert results == ["conflict", "saved"]
     final = client.get(f"/households/{hid}").json()
     assert final["version"] == version + 1 and final["room"] in ("101", "202")
     client.delete(f"/households/{hid}")
