@@ -8,7 +8,7 @@ import shutil
 import socket
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -45,17 +45,31 @@ def server_conninfo() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(server_conninfo: str) -> Iterator[str]:
-    """A fresh database with every migration applied, dropped at the end of the session."""
-    name = f"gridmap_test_{uuid.uuid4().hex[:8]}"
+def fresh_database(server_conninfo: str) -> Iterator[Callable[[str], str]]:
+    """Make a migrated database of a test folder's own, named after ``prefix``, for data a test
+    commits without disturbing other folders' counts. All are dropped at the end of the session."""
+    made: list[str] = []
+
+    def make(prefix: str) -> str:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(server_conninfo, autocommit=True) as admin:
+            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        made.append(name)
+        url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
+        with psycopg.connect(url) as conn:
+            migrate(conn)
+        return url
+
+    yield make
     with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        for name in made:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="session")
+def database_url(fresh_database: Callable[[str], str]) -> str:
+    """The session's shared test database, every migration applied."""
+    return fresh_database("gridmap_test")
 
 
 @pytest.fixture(scope="session")

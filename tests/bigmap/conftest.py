@@ -9,17 +9,14 @@ Also an admin account and a token: the page's data requests carry it as the logi
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from gis import accounts
-from gis.migrate import migrate
 from gis.settings import Settings
 
 STREET = "439902003"
@@ -81,17 +78,9 @@ class Street:
 
 
 @pytest.fixture(scope="session")
-def bigmap_url(server_conninfo: str) -> Iterator[str]:
+def bigmap_url(fresh_database) -> str:
     """A migrated database of the street-map tests' own."""
-    name = f"gridmap_bigmap_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    return fresh_database("gridmap_bigmap")
 
 
 @pytest.fixture(scope="session")

@@ -3,15 +3,9 @@ for the CLI test, which commits."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
-import psycopg
 import pytest
-from psycopg import sql
 
 from gis.demo import DemoStreet, generate_street
-from gis.migrate import migrate
 
 SMALL = {"seed": 7, "communities": 3, "grids": 14, "households": 1_500, "persons": 3_800}
 
@@ -38,14 +32,6 @@ def defect_street() -> DemoStreet:
 
 
 @pytest.fixture
-def own_database_url(server_conninfo: str) -> Iterator[str]:
-    """A fresh migrated database for a test that commits (the CLI), dropped afterwards."""
-    name = f"gridmap_demo_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
-    with psycopg.connect(url) as conn:
-        migrate(conn)
-    yield url
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def own_database_url(fresh_database) -> str:
+    """A fresh migrated database for a test that commits (the CLI)."""
+    return fresh_database("gridmap_demo")

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import geopandas as gpd
@@ -11,12 +10,10 @@ import pandas as pd
 import psycopg
 import pytest
 import shapely
-from psycopg import sql
 from shapely.geometry import box
 
 from gis.codes import id_number_check_digit
 from gis.importing import load_frame
-from gis.migrate import migrate
 
 COMMUNITY = "431002001001"
 WEST, SOUTH, EAST, NORTH = 113.00, 25.78, 113.02, 25.80
@@ -101,39 +98,22 @@ NEEDS = {"grids": ["communities"], "grid_workers": ["communities", "grids"],
          "persons": ["communities", "grids", "households"], "licences": ["places"]}
 
 
-def _database(server_conninfo: str, prefix: str) -> tuple[str, str]:
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
-    with psycopg.connect(url) as c:
-        migrate(c)
-    return name, url
-
-
-def _drop(server_conninfo: str, name: str) -> None:
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
 @pytest.fixture(scope="module")
-def source_url(server_conninfo: str) -> Iterator[str]:
+def source_url(fresh_database) -> Iterator[str]:
     """A database with the rows of _frames() in every layer, loaded through the importer."""
-    name, url = _database(server_conninfo, "gridmap_formats_src")
+    url = fresh_database("gridmap_formats_src")
     with psycopg.connect(url) as conn:
         for layer, frame in _frames().items():
             load_frame(conn, layer, frame)
         conn.commit()
     yield url
-    _drop(server_conninfo, name)
 
 
 @pytest.fixture(scope="module")
-def target_url(server_conninfo: str) -> Iterator[str]:
+def target_url(fresh_database) -> Iterator[str]:
     """An empty migrated database; each test works in a transaction that is rolled back."""
-    name, url = _database(server_conninfo, "gridmap_formats_dst")
+    url = fresh_database("gridmap_formats_dst")
     yield url
-    _drop(server_conninfo, name)
 
 
 @pytest.fixture

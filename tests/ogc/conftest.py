@@ -7,7 +7,6 @@ import secrets
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,7 +16,6 @@ import pytest
 import uvicorn
 from psycopg import sql
 
-from gis.migrate import migrate
 from gis.settings import Settings
 
 CENTRE = (113.015, 25.770)  # Chenzhou (郴州)
@@ -76,19 +74,13 @@ ANALYZE;
 
 
 @pytest.fixture(scope="session")
-def ogc_database_url(server_conninfo: str) -> Iterator[str]:
+def ogc_database_url(fresh_database) -> str:
     """An own database, so the fixture rows never disturb other test folders' counts."""
-    name = f"gridmap_ogc_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
+    url = fresh_database("gridmap_ogc")
     with psycopg.connect(url) as conn:
-        migrate(conn)
         conn.execute(sql.SQL(FIXTURE_SQL).format(places=sql.Literal(N_PLACES)))  # type: ignore[arg-type]
         conn.commit()
-    yield url
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    return url
 
 
 @pytest.fixture

@@ -3,18 +3,15 @@ database of our own for tests that need committed data (API, CLI, imports)."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 import psycopg
 import pytest
 import shapely
-from psycopg import sql
 from pyproj import Geod
 
-from gis.migrate import migrate
 from gis.settings import Settings
 
 GEOD = Geod(ellps="WGS84")
@@ -92,17 +89,9 @@ def world(conn: psycopg.Connection) -> World:
 
 
 @pytest.fixture(scope="session")
-def perimeter_url(server_conninfo: str) -> Iterator[str]:
-    """A database of the perimeter tests' own, for committed data; dropped at the end."""
-    name = f"gridmap_perimeter_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = psycopg.conninfo.make_conninfo(server_conninfo, dbname=name)
-    with psycopg.connect(url) as c:
-        migrate(c)
-    yield url
-    with psycopg.connect(server_conninfo, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+def perimeter_url(fresh_database) -> str:
+    """A database of the perimeter tests' own, for committed data."""
+    return fresh_database("gridmap_perimeter")
 
 
 @pytest.fixture(scope="session")
