@@ -30,9 +30,13 @@ def connect(settings: Settings, autocommit: bool = False) -> psycopg.Connection:
 
 
 def open_pool(settings: Settings) -> ConnectionPool:
+    # After PostgreSQL restarts, the pool's reconnection attempts back off exponentially (1, 2, 4,
+    # 8 s ...). A short reconnect_timeout ends such a series after a few seconds, so the next request
+    # starts a fresh attempt instead of waiting out a long delay; requests wait at most `timeout`
+    # for a connection and are answered 503 meanwhile.
     pool = ConnectionPool(
         conninfo(settings), min_size=1, max_size=settings.pool_size, configure=configure,
-        check=ConnectionPool.check_connection, open=False,
+        check=ConnectionPool.check_connection, open=False, timeout=10.0, reconnect_timeout=5.0,
     )
     pool.open(wait=True, timeout=30)
     return pool
