@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -48,6 +50,14 @@ def ensure_database(s: Settings) -> None:
         applied = apply_migrations(conn)
     for name in applied:
         console.print(f"applied migration {name}")
+
+
+@contextmanager
+def database(s: Settings) -> Iterator[psycopg.Connection]:
+    """A connection for a command: the embedded cluster is started and migrated first if needed."""
+    ensure_database(s)
+    with gisdb.connect(s) as conn:
+        yield conn
 
 
 @db_app.command("start")
@@ -121,8 +131,7 @@ def up(
     from gis.demo import generate_street
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         empty = conn.execute("SELECT NOT EXISTS (SELECT 1 FROM community)").fetchone()
         if empty and empty[0]:
             console.print("loading the demo street (first run only)")
@@ -158,8 +167,7 @@ def demo(
     sizes = {"communities": n_communities, "grids": max(1, round(grids * scale)),
              "households": max(1, round(households * scale)), "persons": max(1, round(persons * scale))}
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         if database_has_communities(conn) and not replace:
             fail("the database already has communities: add --replace to empty the register and reload")
         with console.status("generating the street"):
@@ -281,8 +289,7 @@ def export_command(
     from gis.exporting import export_layer
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         n = export_layer(conn, layer, file, crs=crs, community=community, grid=grid, unmasked=unmasked,
                          encoding=encoding)
     typer.echo(f"{layer}: {n} rows written to {file}")
@@ -306,8 +313,7 @@ def check_division_command(
     if format not in ("json", "geojson"):
         fail("--format must be json or geojson")
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         result = check_division(conn, community, tolerance)
     if format == "geojson":
         result = {"type": "FeatureCollection", "features": result["features"]}
@@ -346,8 +352,7 @@ def check_perimeter_command(
         fail(f"--date {day!r} is not a date (YYYY-MM-DD)")
         return
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         rows = perimeter_violations(conn, on, Scope(community=community, grid=grid, school=school))
         conn.commit()  # a local TM registered for this check is kept for the next
     if format == "xlsx":
@@ -382,8 +387,7 @@ def stats_command(
     if grid and community:
         fail("give --grid or --community, not both")
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         result = statistics(conn, grid=grid, community=community)
     if as_json:
         typer.echo(json.dumps(result, ensure_ascii=False, indent=1))
@@ -416,8 +420,7 @@ def register_export_command(
     if (grid is None) == (community is None):
         fail("give exactly one of --grid or --community")
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         data = export_register(conn, fmt, grid=grid, community=community, unmasked=unmasked)  # type: ignore[arg-type]
     output.write_bytes(data)
     typer.echo(f"register written to {output} ({len(data)} bytes{', UNMASKED' if unmasked else ''})")
@@ -481,8 +484,7 @@ def roads_cut_command(
     from gis.road_cutting import cut_roads
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         result = cut_roads(conn, method, max_length, road)  # type: ignore[arg-type]
         conn.commit()
     typer.echo(f"{result.sources} looked at, {result.replaced} cut, {result.created} new sections")
@@ -498,8 +500,7 @@ def roads_coverage_command(
     from gis.road_coverage import coverage
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         report = coverage(conn, on.date() if on else None)
     table = Table(title=f"road coverage on {report['on']}")
     for column in ("level", "key", "total m", "assigned m", "%", "sections", "unassigned"):
@@ -528,8 +529,7 @@ def roads_assign_command(
     from gis.roads import resolve_section
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         row = assign_section(conn, resolve_section(conn, section), resolve_unit(conn, unit),
                              valid_from.date(), valid_to.date() if valid_to else None, duty_day)
         conn.commit()
@@ -547,8 +547,7 @@ def roads_roster_command(
     from gis.road_units import resolve_unit
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         data = roster_workbook(conn, resolve_unit(conn, unit))
     output.write_bytes(data)
     typer.echo(f"roster written to {output} ({len(data)} bytes)")
@@ -574,8 +573,7 @@ def user_add(
     from gis import accounts
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         accounts.create_user(conn, username, password, full_name)
         for r in role or []:
             accounts.grant(conn, username, r, scope)
@@ -592,8 +590,7 @@ def user_list() -> None:
     from gis import accounts
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         users = accounts.list_users(conn)
     table = Table("username", "name", "active", "grants (role@scope)")
     for u in users:
@@ -608,8 +605,7 @@ def user_disable(username: Annotated[str, typer.Argument()]) -> None:
     from gis import accounts
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         accounts.set_active(conn, username, False)
         conn.commit()
     typer.echo(f"user {username} disabled; their tokens are revoked")
@@ -621,8 +617,7 @@ def user_enable(username: Annotated[str, typer.Argument()]) -> None:
     from gis import accounts
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         accounts.set_active(conn, username, True)
         conn.commit()
     typer.echo(f"user {username} enabled")
@@ -639,8 +634,7 @@ def user_grant(
     from gis import accounts
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         if revoke:
             if not accounts.revoke_grant(conn, username, role, scope):
                 fail(f"{username} holds no {role} over {scope or 'everything'}")
@@ -656,8 +650,7 @@ def user_demo() -> None:
     from gis import accounts
 
     s = settings()
-    ensure_database(s)
-    with gisdb.connect(s) as conn:
+    with database(s) as conn:
         made = accounts.demo_users(conn)
         conn.commit()
     _print_demo_users(s, made)

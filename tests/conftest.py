@@ -9,6 +9,7 @@ import socket
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -116,3 +117,32 @@ def client(settings: Settings, admin_token: str) -> Iterator:
 
     with TestClient(create_app(settings), headers={"Authorization": f"Bearer {admin_token}"}) as c:
         yield c
+
+
+@contextmanager
+def _serving(app) -> Iterator[str]:
+    import threading
+    import time
+
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Callable:
+    """Run an ASGI app with uvicorn on a free loopback port in a thread, for real clients (Chromium,
+    GDAL): ``with serve_app(app) as base_url: ...``."""
+    return _serving

@@ -4,9 +4,6 @@ the cookie it was given; a map outside the user's scope is refused."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,23 +14,9 @@ pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="chromium not
 
 
 @pytest.fixture(scope="module")
-def base_url(settings, api_world, make_app) -> Iterator[str]:
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    config = uvicorn.Config(make_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+def base_url(settings, api_world, make_app, serve_app) -> Iterator[str]:
+    with serve_app(make_app(settings)) as url:
+        yield url
 
 
 def test_sign_in_form_then_map(base_url, api_world, password) -> None:

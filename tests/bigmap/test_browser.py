@@ -5,8 +5,6 @@ and its page stays small."""
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from urllib.parse import urlparse
@@ -36,25 +34,11 @@ _NEAREST = """([list]) => {
 
 
 @pytest.fixture(scope="module")
-def base_url(bigmap_settings, street) -> Iterator[str]:
-    import uvicorn
-
+def base_url(bigmap_settings, street, serve_app) -> Iterator[str]:
     from api.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(bigmap_settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(bigmap_settings)) as url:
+        yield url
 
 
 def test_street_map_is_interactive_offline(base_url, street):

@@ -7,9 +7,6 @@ File: the CLI's single-file map opened via file:// with every network request ab
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from urllib.parse import urlparse
 
@@ -23,25 +20,11 @@ pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="chromium not
 
 
 @pytest.fixture(scope="module")
-def base_url(settings, map_fixture) -> Iterator[str]:
-    import uvicorn
-
+def base_url(settings, map_fixture, serve_app) -> Iterator[str]:
     from api.app import create_app
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(settings)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
