@@ -20,7 +20,7 @@ from gis.settings import Settings
 if TYPE_CHECKING:
     import psycopg
 
-    from gis.demo import DemoStreet
+    from gis.demo.street import DemoStreet
 
 app = typer.Typer(help="gridmap: grid management GIS (网格化管理) on PostGIS.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: the embedded PostGIS cluster and migrations.", no_args_is_help=True)
@@ -128,7 +128,7 @@ def up(
     port: Annotated[int | None, typer.Option(help="Port to listen on")] = None,
 ) -> None:
     """Start the database, load the demo street (演示街道) if the database is empty, and serve."""
-    from gis.demo import generate_street
+    from gis.demo.street import generate_street
 
     s = settings()
     with database(s) as conn:
@@ -138,7 +138,7 @@ def up(
             counts = load_demo_with_progress(conn, generate_street())
             conn.commit()
             console.print(", ".join(f"{n} {layer}" for layer, n in counts.items()))
-            from gis.accounts import demo_users
+            from gis.access.accounts import demo_users
 
             made = demo_users(conn)  # one user per role, fresh random passwords
             conn.commit()
@@ -159,7 +159,7 @@ def demo(
     replace: Annotated[bool, typer.Option("--replace", help="empty the register and reload")] = False,
 ) -> None:
     """Generate the demo street (演示街道) in Suxian District, Chenzhou, and load it (deterministic)."""
-    from gis.demo import DEFAULT_SEED, clear_register, database_has_communities, generate_street
+    from gis.demo.street import DEFAULT_SEED, clear_register, database_has_communities, generate_street
 
     if scale <= 0:
         fail("--scale must be positive")
@@ -188,7 +188,7 @@ def load_demo_with_progress(conn: psycopg.Connection, street: DemoStreet) -> dic
     """gis.demo.load_demo with a rich progress bar per layer (on stderr)."""
     from rich.progress import Progress, TaskID
 
-    from gis.demo import load_demo
+    from gis.demo.street import load_demo
 
     tasks: dict[str, TaskID] = {}
     with Progress(console=console) as bar:
@@ -240,7 +240,7 @@ def import_command(
 
     from api.routes.imports import parse_field_map
     from gis.errors import InvalidInput
-    from gis.importing import import_file
+    from gis.interop.importing import import_file
 
     mapping = extra_field_map(list(ctx.args))
     try:
@@ -286,7 +286,7 @@ def export_command(
     encoding: Annotated[str, typer.Option(help="CSV text encoding: utf-8 (with BOM) or gbk")] = "utf-8",
 ) -> None:
     """Export a layer to a file; ID numbers and phone numbers are masked unless --unmasked."""
-    from gis.exporting import export_layer
+    from gis.interop.exporting import export_layer
 
     s = settings()
     with database(s) as conn:
@@ -308,7 +308,7 @@ def check_division_command(
     """Check 全覆盖、无缝隙、不交叉: gaps, overlaps, grid area outside the community. Exit 1 on faults."""
     import json
 
-    from gis.division import check_division
+    from gis.division.check import check_division
 
     if format not in ("json", "geojson"):
         fail("--format must be json or geojson")
@@ -339,8 +339,8 @@ def check_perimeter_command(
     import json
     from datetime import date
 
-    from gis.perimeter import Scope, perimeter_violations
-    from gis.perimeter_export import as_csv, as_geojson, as_xlsx
+    from gis.perimeter.check import Scope, perimeter_violations
+    from gis.perimeter.export import as_csv, as_geojson, as_xlsx
 
     if format not in ("csv", "json", "geojson", "xlsx"):
         fail("--format must be csv, json, geojson or xlsx")
@@ -382,7 +382,7 @@ def stats_command(
 
     from rich.table import Table
 
-    from gis.stats import statistics
+    from gis.register.stats import statistics
 
     if grid and community:
         fail("give --grid or --community, not both")
@@ -412,7 +412,7 @@ def register_export_command(
     unmasked: Annotated[bool, typer.Option(help="ID numbers and phones in full")] = False,
 ) -> None:
     """Export the register (一册): households with their members, masked unless --unmasked."""
-    from gis.register_export import export_register
+    from gis.register.export import export_register
 
     fmt = output.suffix.lower().lstrip(".")
     if fmt not in ("xlsx", "csv"):
@@ -433,7 +433,7 @@ MapOutput = Annotated[Path, typer.Option("--output", "-o", help="FILE.html (scri
 
 
 def _write_map(kind: str, code: str, output: Path) -> None:
-    from gis import mapdata
+    from gis.maps import grids as mapdata
     from layers.maps import community_map, grid_map
     from layers.shell import render_html
 
@@ -481,7 +481,7 @@ def roads_cut_command(
     road: Annotated[list[str] | None, typer.Option(help="road ref (repeatable); default all")] = None,
 ) -> None:
     """Cut roads (or their sections) at intersections or into pieces of at most --max-length metres."""
-    from gis.road_cutting import cut_roads
+    from gis.roads.cutting import cut_roads
 
     s = settings()
     with database(s) as conn:
@@ -497,7 +497,7 @@ def roads_coverage_command(
     """Print the assigned length per street, community and grid (覆盖率)."""
     from rich.table import Table
 
-    from gis.road_coverage import coverage
+    from gis.roads.coverage import coverage
 
     s = settings()
     with database(s) as conn:
@@ -524,9 +524,9 @@ def roads_assign_command(
     duty_day: Annotated[int, typer.Option(help="ISO weekday, 5 = Friday (每周五)")] = 5,
 ) -> None:
     """Assign a section to a unit for a period; refused if another unit holds it then."""
-    from gis.road_assignments import assign_section
-    from gis.road_units import resolve_unit
-    from gis.roads import resolve_section
+    from gis.roads.assignments import assign_section
+    from gis.roads.sections import resolve_section
+    from gis.roads.units import resolve_unit
 
     s = settings()
     with database(s) as conn:
@@ -543,8 +543,8 @@ def roads_roster_command(
     output: Annotated[Path, typer.Option("--output", "-o", help="FILE.xlsx")],
 ) -> None:
     """Write a unit's weekly duty roster (值勤表) as XLSX."""
-    from gis.road_roster import roster_workbook
-    from gis.road_units import resolve_unit
+    from gis.roads.roster import roster_workbook
+    from gis.roads.units import resolve_unit
 
     s = settings()
     with database(s) as conn:
@@ -570,7 +570,7 @@ def user_add(
     scope: Annotated[str, typer.Option(help=SCOPE_HELP)] = "",
 ) -> None:
     """Add a user, optionally with roles over one scope."""
-    from gis import accounts
+    from gis.access import accounts
 
     s = settings()
     with database(s) as conn:
@@ -587,7 +587,7 @@ def user_list() -> None:
     """List the users, whether they are active, and their grants."""
     from rich.table import Table
 
-    from gis import accounts
+    from gis.access import accounts
 
     s = settings()
     with database(s) as conn:
@@ -602,7 +602,7 @@ def user_list() -> None:
 @user_app.command("disable")
 def user_disable(username: Annotated[str, typer.Argument()]) -> None:
     """Disable a user and revoke their tokens at once."""
-    from gis import accounts
+    from gis.access import accounts
 
     s = settings()
     with database(s) as conn:
@@ -614,7 +614,7 @@ def user_disable(username: Annotated[str, typer.Argument()]) -> None:
 @user_app.command("enable")
 def user_enable(username: Annotated[str, typer.Argument()]) -> None:
     """Enable a disabled user again (they sign in anew)."""
-    from gis import accounts
+    from gis.access import accounts
 
     s = settings()
     with database(s) as conn:
@@ -631,7 +631,7 @@ def user_grant(
     revoke: Annotated[bool, typer.Option("--revoke", help="take the grant away instead")] = False,
 ) -> None:
     """Give a user a role over a scope (or take it away with --revoke)."""
-    from gis import accounts
+    from gis.access import accounts
 
     s = settings()
     with database(s) as conn:
@@ -647,7 +647,7 @@ def user_grant(
 @user_app.command("demo")
 def user_demo() -> None:
     """Create (or reset) one demo user per role with fresh random passwords, and say how to sign in."""
-    from gis import accounts
+    from gis.access import accounts
 
     s = settings()
     with database(s) as conn:

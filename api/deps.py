@@ -8,7 +8,7 @@ from typing import Annotated
 import psycopg
 from fastapi import Depends, Request
 
-from gis.accounts import act_as
+from gis.access.accounts import act_as
 from gis.settings import Settings
 
 

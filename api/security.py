@@ -19,8 +19,8 @@ from fastapi.security import OAuth2PasswordBearer
 
 from api.deps import Conn
 from api.policy import POLICY, UNMASK_ROLES, Rule
-from gis import accounts, audit
-from gis.accounts import Principal
+from gis.access import accounts, audit
+from gis.access.accounts import Principal
 from gis.errors import InvalidInput
 
 TOKEN_COOKIE = "gridmap_token"

@@ -13,6 +13,7 @@ import numpy as np
 from pyproj import CRS, Transformer
 
 InputCRS = Literal["EPSG:4326", "EPSG:4490", "gcj02"]
+BBox = tuple[float, float, float, float]  # minlon, minlat, maxlon, maxlat
 _A = 6378245.0
 _EE = 0.00669342162296594323
 

@@ -57,3 +57,9 @@ class InvalidInput(GridmapError):
         head = "; ".join(str(p) for p in self.problems[:limit])
         more = len(self.problems) - limit
         return head + (f"; and {more} more" if more > 0 else "")
+
+
+def text_problems(fields: dict, row: int | None = None) -> list[Problem]:
+    """PostgreSQL text cannot hold NUL characters: name the field instead of failing in the driver."""
+    return [Problem(k, "must not contain NUL (\\x00) characters", row)
+            for k, v in fields.items() if isinstance(v, str) and "\x00" in v]

@@ -1,4 +1,4 @@
-"""Versioned SQL migrations: gis/sql/migrations/NNN_name.sql, applied once each, in order."""
+"""Versioned SQL migrations: gis/migrations/NNN_name.sql, applied once each, in order."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ LOCK_KEY = 4_857_201  # advisory lock: two processes migrating at once wait for 
 
 
 def available() -> list[tuple[str, str]]:
-    folder = resources.files("gis.sql.migrations")
+    folder = resources.files("gis.migrations")
     names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
     return [(name.removesuffix(".sql"), folder.joinpath(name).read_text("utf-8")) for name in names]
 

@@ -23,7 +23,7 @@ from layers.persons import TAG_STYLES, TaggedPersons
 from layers.shell import Raw, offline_map
 
 if TYPE_CHECKING:
-    from gis.mapdata import MapData
+    from gis.maps.grids import MapData
 
 # Above this many rings a tag overlay buries the map (a community's floating population runs to
 # thousands): it starts unticked in the layer control, one click away.

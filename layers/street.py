@@ -17,13 +17,13 @@ import folium
 from branca.element import Figure, MacroElement
 from folium.template import Template
 
-from gis.perimeter_layers import PLACE_CATEGORIES
+from gis.perimeter.specs import PLACE_CATEGORIES
 from layers.legend import LegendEntry, legend, title_box
 from layers.shell import Raw, offline_map
 
 if TYPE_CHECKING:
+    from gis.maps.street import StreetOverview
     from gis.settings import Settings
-    from gis.streetmap import StreetOverview
 
 DETAIL_ZOOM = 16  # households are fetched from here on (a view of ~3 km², a few thousand)
 PLACES_ZOOM = 17  # places from here on: a dense street has ~2,000 per km², more than households

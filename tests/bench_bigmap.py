@@ -39,11 +39,11 @@ import psycopg
 import shapely
 from psycopg import sql
 
-from gis import accounts
-from gis.demo import generate_street, load_demo
+from gis.access import accounts
+from gis.demo.street import generate_street, load_demo
 from gis.embedded import Cluster
 from gis.migrate import migrate
-from gis.perimeter_layers import PLACE_CATEGORIES
+from gis.perimeter.specs import PLACE_CATEGORIES
 from gis.settings import Settings
 from layers.shell import offline_map, render_html
 

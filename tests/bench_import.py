@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from gis.embedded import Cluster  # noqa: E402
-from gis.importing import load_frame  # noqa: E402
+from gis.interop.importing import load_frame  # noqa: E402
 from gis.migrate import migrate  # noqa: E402
 
 WEST, SOUTH = 113.0, 25.75
@@ -170,7 +170,7 @@ def main() -> None:
 
 def explain(conn: psycopg.Connection, frame: gpd.GeoDataFrame) -> None:
     """EXPLAIN ANALYZE of the staging -> household insert, to see where (b) spends its time."""
-    from gis.importing import HOUSEHOLDS
+    from gis.interop.importing import HOUSEHOLDS
 
     conn.execute("TRUNCATE household RESTART IDENTITY CASCADE")
     conn.commit()

@@ -25,7 +25,7 @@ import folium
 import psycopg
 
 from gis.embedded import Cluster
-from gis.mapdata import community_map_data, grid_map_data
+from gis.maps.grids import community_map_data, grid_map_data
 from gis.migrate import migrate
 from gis.settings import Settings
 from layers.maps import community_map, grid_map
@@ -154,7 +154,7 @@ def run(settings: Settings, args: argparse.Namespace) -> None:
         naive_comm_s, naive_comm = median_time(lambda: naive_folium(conn, "g.community_code", COMMUNITY), 1)
     from datetime import timedelta
 
-    from gis import accounts
+    from gis.access import accounts
 
     with psycopg.connect(settings.database_url or "") as conn:  # every route needs a signed-in user
         accounts.create_user(conn, "bench-admin", "bench-admin password")

@@ -40,7 +40,7 @@ from pyproj import CRS, Transformer
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from gis.accounts import create_user, grant, issue_token  # noqa: E402
+from gis.access.accounts import create_user, grant, issue_token  # noqa: E402
 from gis.embedded import Cluster  # noqa: E402
 from gis.migrate import migrate  # noqa: E402
 from gis.settings import DEFAULT_SECRET_KEY  # noqa: E402
@@ -151,7 +151,7 @@ def tile_times(conninfo: str, z: int, samples: int = 15) -> tuple[float, int]:
     """Median ms of gis.tiles.tile for the tiles around the city centre at zoom z, and their bytes."""
     import math
 
-    from gis import tiles
+    from gis.ogc import tiles
 
     n = 2 ** z
     cx = int((CENTRE[0] + 180) / 360 * n)

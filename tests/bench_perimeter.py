@@ -176,7 +176,7 @@ def main() -> None:
 
     from gis.embedded import Cluster
     from gis.migrate import migrate
-    from gis.perimeter import perimeter_violations
+    from gis.perimeter.check import perimeter_violations
 
     root = Path(tempfile.mkdtemp(prefix="gridmap-bench-"))
     os.chmod(root, 0o755)

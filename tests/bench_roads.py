@@ -25,8 +25,8 @@ import psycopg
 
 from gis.embedded import Cluster
 from gis.migrate import migrate
-from gis.road_coverage import coverage, overlapping_sections
-from gis.road_cutting import cut_roads
+from gis.roads.coverage import coverage, overlapping_sections
+from gis.roads.cutting import cut_roads
 
 LON0, LAT0 = 112.90, 28.10
 SPACING_M = 150.0

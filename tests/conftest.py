@@ -92,7 +92,7 @@ def sign_in_admin(database_url: str, settings: Settings) -> str:
     tests build themselves (send it as ``Authorization: Bearer``, or as the ``gridmap_token`` cookie)."""
     from datetime import timedelta
 
-    from gis import accounts
+    from gis.access import accounts
 
     username, password = f"test-admin-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
     with psycopg.connect(database_url) as conn:

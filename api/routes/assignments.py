@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path
 from pydantic import BaseModel, Field
 
 from api.deps import Conn
-from gis import road_assignments
+from gis.roads import assignments as road_assignments
 
 router = APIRouter(tags=["road sections (责任路段)"])
 

@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from api.deps import AppSettings, Conn
 from api.security import TOKEN_COOKIE, CurrentUser, bearer, client_address
-from gis import accounts, audit
+from gis.access import accounts, audit
 from gis.settings import Settings
 
 router = APIRouter(tags=["accounts (用户)"])

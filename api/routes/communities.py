@@ -9,9 +9,9 @@ from fastapi import APIRouter, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
-from gis import grids
-from gis.division import check_division
-from gis.register_export import export_register
+from gis.division import grids
+from gis.division.check import check_division
+from gis.register.export import export_register
 
 router = APIRouter(tags=["communities"])
 

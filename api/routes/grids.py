@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
 from api.routes.communities import COMMUNITY_CODE, XLSX
-from gis import grids
-from gis.register_export import export_register
-from gis.stats import statistics
+from gis.division import grids
+from gis.register.export import export_register
+from gis.register.stats import statistics
 
 router = APIRouter(tags=["grids"])
 

@@ -16,8 +16,8 @@ from api.deps import AppSettings, Conn
 from api.routes.communities import COMMUNITY_CODE
 from api.routes.grids import GRID_CODE
 from api.routes.persons import PersonOut, etag, resolve_version
-from gis import register
 from gis.errors import InvalidInput
+from gis.register import households as register
 
 router = APIRouter(tags=["households"])
 

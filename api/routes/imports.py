@@ -13,9 +13,9 @@ from starlette.background import BackgroundTask
 
 from api.deps import AppSettings, Conn
 from gis.errors import InvalidInput, TooLarge
-from gis.exporting import export_layer
-from gis.importing import import_file, layer_spec
-from gis.readers import SUFFIXES
+from gis.interop.exporting import export_layer
+from gis.interop.importing import import_file, layer_spec
+from gis.interop.readers import SUFFIXES
 
 router = APIRouter(tags=["import and export (导入导出)"])
 

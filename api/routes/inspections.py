@@ -11,9 +11,9 @@ from fastapi import APIRouter, Query, UploadFile
 from pydantic import BaseModel
 
 from api.deps import AppSettings, Conn
-from gis import inspections
 from gis.errors import InvalidInput
-from gis.perimeter import Scope
+from gis.perimeter import inspections
+from gis.perimeter.check import Scope
 
 router = APIRouter(tags=["inspections"])
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}

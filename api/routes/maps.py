@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from api.deps import AppSettings, Conn
-from gis import mapdata
+from gis.maps import grids as mapdata
 from layers.assets import PACKAGES, STATIC_PREFIX
 from layers.maps import community_map, grid_map
 from layers.shell import render_html

@@ -15,8 +15,8 @@ from fastapi.responses import JSONResponse, Response
 from api.deps import Conn
 from api.errors import error_body
 from api.policy import COLLECTIONS
-from gis import ogc
 from gis.errors import InvalidInput, NotFound, Problem
+from gis.ogc import items as ogc
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 

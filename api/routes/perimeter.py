@@ -11,10 +11,10 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
-from gis import perimeter_rules
-from gis.perimeter import Scope, perimeter_violations
-from gis.perimeter_export import as_csv, as_geojson, as_xlsx
-from gis.perimeter_map import perimeter_map_data
+from gis.perimeter import rules as perimeter_rules
+from gis.perimeter.check import Scope, perimeter_violations
+from gis.perimeter.export import as_csv, as_geojson, as_xlsx
+from gis.perimeter.mapdata import perimeter_map_data
 from layers.perimeter import perimeter_map
 from layers.shell import render_html
 

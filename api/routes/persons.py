@@ -11,8 +11,9 @@ from pydantic import BaseModel, Field
 
 from api.deps import Conn
 from api.security import require_unmask_right
-from gis import audit, register
+from gis.access import audit
 from gis.errors import InvalidInput
+from gis.register import households as register
 
 router = APIRouter(tags=["persons"])
 

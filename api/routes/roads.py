@@ -10,7 +10,10 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
-from gis import road_coverage, road_cutting, road_frontage, roads
+from gis.roads import coverage as road_coverage
+from gis.roads import cutting as road_cutting
+from gis.roads import frontage as road_frontage
+from gis.roads import sections as roads
 from layers.roads import road_sections_map
 from layers.shell import render_html
 

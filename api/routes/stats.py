@@ -11,7 +11,7 @@ from api.deps import Conn
 from api.routes.communities import COMMUNITY_CODE
 from api.routes.grids import GRID_CODE
 from gis.errors import InvalidInput
-from gis.stats import statistics
+from gis.register.stats import statistics
 
 router = APIRouter(tags=["statistics"])
 

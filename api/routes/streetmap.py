@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AppSettings, Conn
-from gis import streetmap
+from gis.maps import street as streetmap
 from layers.shell import render_html
 from layers.street import street_map
 

@@ -7,7 +7,7 @@ import hashlib
 from fastapi import APIRouter, Request, Response
 
 from api.deps import Conn
-from gis import tiles
+from gis.ogc import tiles
 
 router = APIRouter(prefix="/tiles", tags=["vector tiles"])
 

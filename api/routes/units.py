@@ -9,8 +9,8 @@ from fastapi import APIRouter, Path, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Conn
-from gis import road_units
-from gis.road_roster import roster_workbook
+from gis.roads import units as road_units
+from gis.roads.roster import roster_workbook
 
 router = APIRouter(tags=["responsible units (责任单位)"])
 

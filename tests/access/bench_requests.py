@@ -24,7 +24,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.deps import get_conn
 from api.security import enforce_policy
-from gis import accounts
+from gis.access import accounts
 from gis.embedded import Cluster
 from gis.migrate import migrate
 from gis.settings import Settings

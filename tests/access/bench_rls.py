@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from gis import accounts
+from gis.access import accounts
 from gis.embedded import Cluster
 from gis.migrate import migrate
 

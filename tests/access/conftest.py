@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from fastapi import Request
 
-from gis import accounts
+from gis.access import accounts
 from gis.codes import id_number_check_digit
 
 PASSWORD = "correct horse battery"

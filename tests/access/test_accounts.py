@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from gis import accounts
+from gis.access import accounts
 from gis.errors import Conflict, InvalidInput, NotFound
 
 SECRET = "test-secret-0123456789abcdef"

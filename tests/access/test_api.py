@@ -8,7 +8,7 @@ import psycopg
 import pytest
 from pydantic import ValidationError
 
-from gis import accounts
+from gis.access import accounts
 from gis.settings import DEFAULT_SECRET_KEY, Settings
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from gis import audit
+from gis.access import audit
 
 
 def last(conn: psycopg.Connection, n: int = 1) -> list[dict]:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from gis import accounts
-from gis.accounts import Principal
+from gis.access import accounts
+from gis.access.accounts import Principal
 
 SQUARE = ("ST_Multi(ST_GeomFromText("
           "'POLYGON((113 25.7,113.001 25.7,113.001 25.701,113 25.701,113 25.7))', 4326))")

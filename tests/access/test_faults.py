@@ -14,7 +14,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from gis import accounts
+from gis.access import accounts
 from gis.embedded import Cluster
 from gis.migrate import migrate
 from gis.settings import Settings

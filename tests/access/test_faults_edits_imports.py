@@ -15,8 +15,8 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from gis import register
 from gis.errors import Conflict
+from gis.register import households as register
 from gis.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

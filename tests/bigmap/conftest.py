@@ -16,7 +16,7 @@ from datetime import timedelta
 import psycopg
 import pytest
 
-from gis import accounts
+from gis.access import accounts
 from gis.settings import Settings
 
 STREET = "439902003"

@@ -11,8 +11,8 @@ import shapely
 import shapely.geometry
 
 from gis.errors import InvalidInput, NotFound
-from gis.perimeter_layers import PLACE_CATEGORIES
-from gis.streetmap import households_in_box, parse_bbox, places_in_box, street_overview
+from gis.maps.street import households_in_box, parse_bbox, places_in_box, street_overview
+from gis.perimeter.specs import PLACE_CATEGORIES
 
 WHOLE = (113.19, 28.29, 113.24, 28.33)
 

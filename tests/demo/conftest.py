@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from gis.demo import DemoStreet, generate_street
+from gis.demo.street import DemoStreet, generate_street
 
 SMALL = {"seed": 7, "communities": 3, "grids": 14, "households": 1_500, "persons": 3_800}
 

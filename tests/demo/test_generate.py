@@ -13,7 +13,7 @@ import shapely
 from pyproj import Geod
 
 from gis.codes import birth_date_and_sex, community_code_problem, grid_code_problem, id_number_problem
-from gis.demo import COUNTY_CODE, REFERENCE_DATE, DemoStreet, generate_street
+from gis.demo.street import COUNTY_CODE, REFERENCE_DATE, DemoStreet, generate_street
 
 LOCAL_TM = "+proj=tmerc +lat_0=25.8 +lon_0=113.04 +k=1 +ellps=WGS84 +units=m +no_defs"
 GEOD = Geod(ellps="WGS84")

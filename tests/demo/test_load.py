@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
-from gis.demo import clear_register, database_has_communities, load_demo
-from gis.importing import LAYERS
+from gis.demo.street import clear_register, database_has_communities, load_demo
+from gis.interop.importing import LAYERS
 
 
 def _count(conn, table: str) -> int:
@@ -57,7 +57,7 @@ def test_households_land_where_the_generator_put_them(conn, small_street):
 
 def test_the_division_check_finds_nothing_in_the_demo_and_both_faults_with_defects(conn, small_street,
                                                                                   defect_street):
-    from gis.division import check_division
+    from gis.division.check import check_division
 
     load_demo(conn, small_street)
     for code in small_street.communities["code"]:

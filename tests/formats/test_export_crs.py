@@ -13,8 +13,8 @@ from pyproj import CRS, Geod, Transformer
 
 from gis.crs import gcj02_to_wgs84, gk3_epsg, gk3_zone, output_crs, wgs84_to_gcj02
 from gis.errors import InvalidInput
-from gis.exporting import export_layer, layer_frame
-from gis.importing import import_file, load_frame
+from gis.interop.exporting import export_layer, layer_frame
+from gis.interop.importing import import_file, load_frame
 
 GEOD = Geod(ellps="WGS84")
 

@@ -7,8 +7,8 @@ import pytest
 import shapely
 
 from gis.errors import InvalidInput
-from gis.exporting import export_layer, layer_frame
-from gis.importing import LAYERS, import_file, load_frame
+from gis.interop.exporting import export_layer, layer_frame
+from gis.interop.importing import LAYERS, import_file, load_frame
 
 FORMATS = {  # name -> (extension, CSV encoding)
     "geojson": ("geojson", "utf-8"), "gpkg": ("gpkg", "utf-8"), "shapefile": ("zip", "utf-8"),

@@ -16,7 +16,7 @@ import shapely
 from psycopg import sql
 from shapely.geometry import box
 
-from gis.importing import load_frame
+from gis.interop.importing import load_frame
 from gis.migrate import migrate
 
 COMMUNITY = "431002001001"

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from gis.errors import InvalidInput
-from gis.importing import import_file
-from gis.readers import read_frame
+from gis.interop.importing import import_file
+from gis.interop.readers import read_frame
 
 POINTS = [(113.005, 25.785), (113.015, 25.795), (113.0151, 25.7851)]
 

@@ -10,8 +10,8 @@ import shapely
 
 from gis.codes import id_number_check_digit
 from gis.errors import InvalidInput
-from gis.exporting import export_layer, layer_frame
-from gis.importing import import_file, load_frame
+from gis.interop.exporting import export_layer, layer_frame
+from gis.interop.importing import import_file, load_frame
 
 ORDER = ["communities", "grids", "grid_workers", "buildings", "households", "persons"]
 SPATIAL = {"communities", "grids", "buildings", "households"}

@@ -13,7 +13,7 @@ from shapely.geometry import Polygon
 
 from gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from gis.errors import InvalidInput
-from gis.importing import import_file, load_frame
+from gis.interop.importing import import_file, load_frame
 
 GEOD = Geod(ellps="WGS84")
 rng = np.random.default_rng(7)

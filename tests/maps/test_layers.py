@@ -8,7 +8,7 @@ import folium
 import pytest
 from folium.plugins import Fullscreen, MarkerCluster
 
-from gis.mapdata import TAGS, MapData
+from gis.maps.grids import TAGS, MapData
 from gis.settings import Settings
 from layers.division import division_problems
 from layers.maps import community_map, grid_map

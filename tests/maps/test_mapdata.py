@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gis import mapdata
 from gis.codes import mask_id_number, mask_phone
 from gis.errors import InvalidInput, NotFound
+from gis.maps import grids as mapdata
 
 
 def test_grid_map_data_has_its_households_and_the_highlighted_neighbours(conn, map_fixture):

@@ -105,7 +105,7 @@ def admin_token(database_url: str, settings: Settings) -> str | None:
     """A bearer token of an admin over everything, so the tests read as a signed-in GIS client would.
     None while gridmap has no accounts (then no header is needed)."""
     try:
-        from gis import accounts
+        from gis.access import accounts
     except ImportError:
         return None
     if not hasattr(accounts, "issue_token"):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from gis import ogc, tiles
+from gis.ogc import items as ogc
+from gis.ogc import tiles
 
 
 def plan(db, query, params) -> str:

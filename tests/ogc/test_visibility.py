@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gis import ogc
+from gis.ogc import items as ogc
 
 
 @dataclass

@@ -14,7 +14,7 @@ import shapely
 from pyproj import Transformer
 
 from gis.local_tm import proj4
-from gis.perimeter import perimeter_violations
+from gis.perimeter.check import perimeter_violations
 from tests.perimeter.conftest import CHENZHOU, DAY, GEOD, HARBIN, SANYA
 
 PER_CITY_SCHOOLS = 12

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from gis.errors import InvalidInput, NotFound
-from gis.perimeter import Scope, perimeter_violations
+from gis.perimeter.check import Scope, perimeter_violations
 from tests.perimeter.conftest import CHENZHOU, DAY, GEOD, campus, offset
 
 

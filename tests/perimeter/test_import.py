@@ -8,7 +8,7 @@ import pytest
 import shapely
 
 from gis.errors import InvalidInput
-from gis.importing import load_frame
+from gis.interop.importing import load_frame
 from tests.perimeter.conftest import CHENZHOU, campus, offset
 
 LON, LAT = CHENZHOU

@@ -23,13 +23,14 @@ from pathlib import Path
 import numpy as np
 import psycopg
 
-from gis import grids, register
-from gis.division import check_division
+from gis.division import grids
+from gis.division.check import check_division
 from gis.embedded import Cluster
 from gis.migrate import migrate
+from gis.register import households as register
+from gis.register.stats import flatten
+from gis.register.stats import statistics as stats
 from gis.settings import CHINA_BBOX
-from gis.stats import flatten
-from gis.stats import statistics as stats
 
 X0, Y0, SIDE = 112.90, 28.10, 0.05  # communities are SIDE° squares in a row; grids 5 x 4 inside
 

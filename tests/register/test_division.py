@@ -6,8 +6,8 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import box as sbox
 
-from gis import grids
-from gis.division import check_division
+from gis.division import grids
+from gis.division.check import check_division
 
 GEOD = Geod(ellps="WGS84")
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gis import grids, register
+from gis.division import grids
 from gis.errors import Conflict, InvalidInput, NotFound
+from gis.register import households as register
 from gis.settings import CHINA_BBOX
 
 

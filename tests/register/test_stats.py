@@ -6,7 +6,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import box
 
-from gis.stats import flatten
+from gis.register.stats import flatten
 
 
 @pytest.fixture

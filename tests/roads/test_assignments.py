@@ -10,8 +10,8 @@ import psycopg
 import pytest
 
 from gis.errors import Conflict, InvalidInput, NotFound
-from gis.road_assignments import assign_section, end_assignment, section_history
-from gis.road_cutting import cut_roads
+from gis.roads.assignments import assign_section, end_assignment, section_history
+from gis.roads.cutting import cut_roads
 from tests.roads.conftest import add_unit, section_id
 
 D = date(2026, 1, 1)

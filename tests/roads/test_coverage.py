@@ -8,10 +8,10 @@ import pytest
 from pyproj import Geod
 
 from gis.errors import InvalidInput
-from gis.road_assignments import assign_section
-from gis.road_coverage import coverage, overlapping_sections, unassigned_sections
-from gis.road_cutting import cut_roads
-from gis.road_frontage import frontage, frontage_by_section
+from gis.roads.assignments import assign_section
+from gis.roads.coverage import coverage, overlapping_sections, unassigned_sections
+from gis.roads.cutting import cut_roads
+from gis.roads.frontage import frontage, frontage_by_section
 from tests.roads.conftest import COMMUNITY, GRID_EAST, GRID_WEST, add_roads, add_unit, section_id
 
 GEOD = Geod(ellps="WGS84")

@@ -6,8 +6,8 @@ import pytest
 from pyproj import Geod
 
 from gis.errors import InvalidInput, NotFound
-from gis.road_assignments import assign_section, section_history
-from gis.road_cutting import cut_roads, split_section
+from gis.roads.assignments import assign_section, section_history
+from gis.roads.cutting import cut_roads, split_section
 from tests.roads.conftest import GRID_EAST, GRID_WEST, add_unit, section_id
 
 GEOD = Geod(ellps="WGS84")

@@ -10,10 +10,10 @@ import pytest
 from openpyxl import load_workbook
 
 from gis.errors import InvalidInput
-from gis.importing import import_file
-from gis.road_assignments import assign_section
-from gis.road_cutting import cut_roads
-from gis.road_roster import roster_workbook
+from gis.interop.importing import import_file
+from gis.roads.assignments import assign_section
+from gis.roads.cutting import cut_roads
+from gis.roads.roster import roster_workbook
 from tests.roads.conftest import add_unit, section_id
 
 
