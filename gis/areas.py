@@ -21,7 +21,7 @@ class Area:
 
 
 def by_grid_code(column: str) -> str:
-    """Condition on a column holding a grid code (``column`` is an expression written in code, never input)."""
+    """Condition on a column holding a grid code (``column`` is an expression from code, never input)."""
     return (f"(%(community)s::text IS NULL OR left({column}, 12) = %(community)s)"
             f" AND (%(grid)s::text IS NULL OR {column} = %(grid)s)")
 
