@@ -6,11 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api import errors
 from api.security import enforce_policy
 from gis.db import open_pool
 from gis.settings import Settings
+from layers.assets import PACKAGES, STATIC_PREFIX
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,4 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router, responses=errors.ERROR_RESPONSES)
+    # The maps' Leaflet, markercluster and jQuery, from the xstatic packages (api/policy.py: public).
+    for package, folder in PACKAGES.items():
+        app.mount(f"{STATIC_PREFIX}/{package}", StaticFiles(directory=folder), name=f"static-{package}")
     return app

@@ -1,4 +1,4 @@
-"""Typed dependencies: the settings and a pooled connection, one transaction per request."""
+"""Typed dependencies: the settings and a pooled connection (one transaction per request)."""
 
 from __future__ import annotations
 

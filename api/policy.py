@@ -1,9 +1,9 @@
 """Who may call what: one table from (method, route path template) to the roles allowed.
 
 Every route of the app must be in POLICY: a route without a decision is refused (403) and fails the
-permission-matrix test. Roles: admin (管理员), grid_worker (网格员), inspector (督查), planner
-(创建办/城管), viewer (查看: maps and statistics, no personal data). Where a route serves several
-layers (imports, exports, OGC collections, tiles), ``layers`` refines the decision per layer.
+permission-matrix test. The roles and their groups (REGISTER, ROADS_WRITE, ...) live in
+gis/access/roles.py. Where a route serves several layers (imports, exports, OGC collections, tiles),
+``layers`` refines the decision per layer.
 
 Scopes are not decided here: api/security.py checks a community or grid code named in the request
 against the user's grants, and the database's row-level security narrows every register query.
@@ -14,19 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-ADMIN, WORKER, INSPECTOR, PLANNER, VIEWER = "admin", "grid_worker", "inspector", "planner", "viewer"
-Roles = frozenset[str]
+from gis.access.roles import (
+    ADMINS,
+    COUNTS,
+    EVERYONE,
+    LAYER_READERS,
+    PERIMETER_READ,
+    PERIMETER_WRITE,
+    PUBLIC,
+    REGISTER,
+    ROADS_READ,
+    ROADS_WRITE,
+    Roles,
+)
+from gis.ogc.tiles import TILE_LAYERS as TILES
 
-PUBLIC: Roles = frozenset()  # no token needed
-EVERYONE: Roles = frozenset({ADMIN, WORKER, INSPECTOR, PLANNER, VIEWER})  # any signed-in user
-ADMINS: Roles = frozenset({ADMIN})
-REGISTER: Roles = frozenset({ADMIN, WORKER})  # personal data (一册): names, ID numbers, key persons
-UNMASK_ROLES: Roles = REGISTER  # may ask for full ID numbers and phones (?unmasked=true), audited
-COUNTS: Roles = frozenset({ADMIN, WORKER, VIEWER})  # statistics and the worker directory
-PERIMETER_READ: Roles = frozenset({ADMIN, INSPECTOR, VIEWER})
-PERIMETER_WRITE: Roles = frozenset({ADMIN, INSPECTOR})
-ROADS_READ: Roles = frozenset({ADMIN, PLANNER, VIEWER})
-ROADS_WRITE: Roles = frozenset({ADMIN, PLANNER})
+Route = tuple[str, str]  # (method, path template)
 
 
 @dataclass(frozen=True)
@@ -61,18 +64,26 @@ EXPORT_LAYERS = {
     "schools": Rule(PERIMETER_READ), "places": Rule(PERIMETER_READ), "licences": Rule(PERIMETER_READ),
     "roads": Rule(ROADS_READ), "units": Rule(ROADS_WRITE),  # units name contact persons and phones
 }
-COLLECTIONS = {
-    "communities": Rule(EVERYONE), "grids": Rule(EVERYONE), "buildings": Rule(EVERYONE),
-    "schools": Rule(PERIMETER_READ), "places": Rule(PERIMETER_READ),
-    "perimeter_violations": Rule(PERIMETER_READ), "road_sections": Rule(ROADS_READ),
-    "households": Rule(REGISTER, audit="read"),
-}
-TILE_LAYERS = {
-    "grids": Rule(EVERYONE), "places": Rule(PERIMETER_READ), "road_sections": Rule(ROADS_READ),
-    "households": Rule(REGISTER),
-}
+# Reads of register data (personal) through OGC are audited like the register's own reads.
+COLLECTIONS = {layer: Rule(readers, audit="read" if readers == REGISTER else None)
+               for layer, readers in LAYER_READERS.items()}
+TILE_LAYERS = {t.id: Rule(LAYER_READERS[t.id]) for t in TILES}
 
-POLICY: dict[tuple[str, str], Rule] = {
+
+def _resource(path: str, item: str, read: Rule, write: Rule, *, read_one: Rule | None = None,
+              updates: tuple[str, ...] = ("PUT",)) -> dict[Route, Rule]:
+    """A resource's usual routes: list and create at ``path``; read, update and delete at ``path/item``."""
+    one = f"{path}/{item}"
+    return {("GET", path): read, ("POST", path): write, ("GET", one): read_one or read,
+            **{(method, one): write for method in updates}, ("DELETE", one): write}
+
+
+def _register_files(path: str) -> dict[Route, Rule]:
+    """The register (一册) of a community or grid as a workbook and as CSV: personal data, audited."""
+    return {("GET", f"{path}/register.{ext}"): Rule(REGISTER, audit="export") for ext in ("xlsx", "csv")}
+
+
+POLICY: dict[Route, Rule] = {
     # accounts and the audit log
     ("POST", "/auth/token"): Rule(PUBLIC),
     ("GET", "/login"): Rule(PUBLIC),
@@ -81,40 +92,22 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/auth/me"): Rule(EVERYONE),
     ("GET", "/audit"): Rule(ADMINS),
     # the division: communities and grids (一档)
-    ("GET", "/communities"): Rule(EVERYONE),
-    ("POST", "/communities"): Rule(ADMINS),
-    ("GET", "/communities/{code}"): Rule(EVERYONE),
-    ("PUT", "/communities/{code}"): Rule(ADMINS),
-    ("DELETE", "/communities/{code}"): Rule(ADMINS),
+    **_resource("/communities", "{code}", read=Rule(EVERYONE), write=Rule(ADMINS)),
     ("GET", "/communities/{code}/division"): Rule(EVERYONE),
     ("GET", "/communities/{code}/unplaced"): Rule(ADMINS),  # addresses outside every grid
-    ("GET", "/communities/{code}/register.xlsx"): Rule(REGISTER, audit="export"),
-    ("GET", "/communities/{code}/register.csv"): Rule(REGISTER, audit="export"),
-    ("GET", "/grids"): Rule(EVERYONE),
-    ("POST", "/grids"): Rule(ADMINS),
-    ("GET", "/grids/{code}"): Rule(EVERYONE),
-    ("PUT", "/grids/{code}"): Rule(ADMINS),
-    ("DELETE", "/grids/{code}"): Rule(ADMINS),
-    ("GET", "/grids/{code}/register.xlsx"): Rule(REGISTER, audit="export"),
-    ("GET", "/grids/{code}/register.csv"): Rule(REGISTER, audit="export"),
+    **_register_files("/communities/{code}"),
+    **_resource("/grids", "{code}", read=Rule(EVERYONE), write=Rule(ADMINS)),
+    **_register_files("/grids/{code}"),
     ("POST", "/grids/{code}/workers"): Rule(ADMINS),
     ("DELETE", "/grids/{code}/workers/{worker_id}"): Rule(ADMINS),
     ("GET", "/grid-workers"): Rule(COUNTS),
     ("POST", "/grid-workers"): Rule(ADMINS),
     ("GET", "/grid-workers/{worker_id}"): Rule(COUNTS),
     # the register (一册): personal data; reads of persons may show key persons (重点人员)
-    ("GET", "/households"): Rule(REGISTER),
-    ("POST", "/households"): Rule(REGISTER),
-    ("GET", "/households/{household_id}"): Rule(REGISTER, audit="read"),
-    ("PUT", "/households/{household_id}"): Rule(REGISTER),
-    ("PATCH", "/households/{household_id}"): Rule(REGISTER),
-    ("DELETE", "/households/{household_id}"): Rule(REGISTER),
-    ("GET", "/persons"): Rule(REGISTER, audit="read"),
-    ("POST", "/persons"): Rule(REGISTER),
-    ("GET", "/persons/{person_id}"): Rule(REGISTER, audit="read"),
-    ("PUT", "/persons/{person_id}"): Rule(REGISTER),
-    ("PATCH", "/persons/{person_id}"): Rule(REGISTER),
-    ("DELETE", "/persons/{person_id}"): Rule(REGISTER),
+    **_resource("/households", "{household_id}", read=Rule(REGISTER), write=Rule(REGISTER),
+                read_one=Rule(REGISTER, audit="read"), updates=("PUT", "PATCH")),
+    **_resource("/persons", "{person_id}", read=Rule(REGISTER, audit="read"), write=Rule(REGISTER),
+                updates=("PUT", "PATCH")),
     ("GET", "/stats"): Rule(COUNTS),
     # import and export
     ("POST", "/imports/{layer}"): Rule(ADMINS, layer_param="layer", layers=IMPORT_LAYERS),
@@ -133,11 +126,7 @@ POLICY: dict[tuple[str, str], Rule] = {
     # the school perimeter (校园周边200米) and inspections
     ("GET", "/perimeter/violations"): Rule(PERIMETER_READ),
     ("GET", "/perimeter/schools/{school}/violations"): Rule(PERIMETER_READ),
-    ("GET", "/perimeter/rules"): Rule(PERIMETER_READ),
-    ("POST", "/perimeter/rules"): Rule(PERIMETER_WRITE),
-    ("GET", "/perimeter/rules/{rule_id}"): Rule(PERIMETER_READ),
-    ("PUT", "/perimeter/rules/{rule_id}"): Rule(PERIMETER_WRITE),
-    ("DELETE", "/perimeter/rules/{rule_id}"): Rule(PERIMETER_WRITE),
+    **_resource("/perimeter/rules", "{rule_id}", read=Rule(PERIMETER_READ), write=Rule(PERIMETER_WRITE)),
     ("POST", "/perimeter/violations/record"): Rule(PERIMETER_WRITE),
     ("GET", "/perimeter/violations/recorded"): Rule(PERIMETER_READ),
     ("GET", "/perimeter/violations/recorded/{violation_id}"): Rule(PERIMETER_READ),
@@ -159,13 +148,11 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("POST", "/sections/{section_id}/assignments"): Rule(ROADS_WRITE),
     ("GET", "/assignments/{assignment_id}"): Rule(ROADS_READ),
     ("POST", "/assignments/{assignment_id}/end"): Rule(ROADS_WRITE),
-    ("GET", "/units"): Rule(ROADS_WRITE),  # units name contact persons and phones
-    ("POST", "/units"): Rule(ROADS_WRITE),
-    ("GET", "/units/{unit_id}"): Rule(ROADS_WRITE),
-    ("PATCH", "/units/{unit_id}"): Rule(ROADS_WRITE),
-    ("DELETE", "/units/{unit_id}"): Rule(ROADS_WRITE),
+    # units name contact persons and phones: only for those who assign sections
+    **_resource("/units", "{unit_id}", read=Rule(ROADS_WRITE), write=Rule(ROADS_WRITE), updates=("PATCH",)),
     ("GET", "/units/{unit_id}/roster.xlsx"): Rule(ROADS_WRITE),
-    # OGC API - Features and vector tiles (GIS clients); personal collections only for the register roles
+    # OGC API - Features and vector tiles (GIS clients): the documents for everyone, the features
+    # per collection (personal collections only for the register roles)
     ("GET", "/ogc"): Rule(EVERYONE),
     ("GET", "/ogc/"): Rule(EVERYONE),
     ("GET", "/ogc/api"): Rule(EVERYONE),

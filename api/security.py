@@ -18,9 +18,10 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
 from api.deps import Conn
-from api.policy import POLICY, UNMASK_ROLES, Rule
+from api.policy import POLICY, Rule
 from gis.access import accounts, audit
 from gis.access.accounts import Principal
+from gis.access.roles import UNMASK
 from gis.errors import InvalidInput
 
 TOKEN_COOKIE = "gridmap_token"
@@ -128,5 +129,5 @@ def _printable(value: str) -> str:
 def require_unmask_right(request: Request) -> None:
     """Full ID numbers and phones only for roles holding the register right (admin, grid worker)."""
     user: Principal | None = getattr(request.state, "user", None)
-    if user is None or not user.roles & UNMASK_ROLES:
+    if user is None or not user.roles & UNMASK:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "your role may not see full ID numbers and phones")

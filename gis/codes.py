@@ -1,4 +1,4 @@
-"""Codes and numbers with a structure: administrative and grid codes, ID numbers (身份证号)."""
+"""Codes and numbers with a structure: administrative and grid codes, ID numbers (身份证号), phones."""
 
 from __future__ import annotations
 
@@ -11,18 +11,33 @@ import pandas as pd
 _WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 _CHECK = "10X98765432"
 _ID_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
+# The CHECK constraints on person.phone (migration 001) and responsible_unit.phone (migration 003).
+_PHONE = re.compile(r"^[0-9+\-]{5,20}$")
+_PHONE_WITH_SPACES = re.compile(r"^[0-9+\- ]{5,20}$")
+
+
+def phone_problem(value: str, *, spaces: bool = False) -> str | None:
+    """Why a phone number is refused, or None: 5-20 digits, + and -; with ``spaces`` also spaces."""
+    if spaces:
+        return None if _PHONE_WITH_SPACES.match(value) else "must be 5-20 digits (+, - and spaces allowed)"
+    return None if _PHONE.match(value) else "must be 5-20 digits (+ and - allowed)"
+
+
+def normalise_id_number(value: str) -> str:
+    """An ID number as stored: no surrounding blanks, the check character X in upper case."""
+    return value.strip().upper()
 
 
 def id_number_problem(value: str) -> str | None:
     """Why an 18-digit resident ID number (GB 11643-1999) is invalid, or None if it is valid."""
-    value = value.strip().upper()
+    value = normalise_id_number(value)
     if not _ID_RE.match(value):
         return "must be 17 digits followed by a digit or X"
     try:
         date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         return f"birth date {value[6:14]} does not exist"
-    expected = _CHECK[sum(int(d) * w for d, w in zip(value[:17], _WEIGHTS, strict=True)) % 11]
+    expected = id_number_check_digit(value[:17])
     if value[17] != expected:
         return f"checksum digit is {value[17]}, expected {expected}"
     return None

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 # Keys the stored token hashes. Fine on a developer's machine, refused when serving anyone else.
 DEFAULT_SECRET_KEY = "gridmap-local-only-change-me"
@@ -27,7 +27,8 @@ class Settings(BaseSettings):
     database_url: str | None = Field(default=None, description="An existing PostGIS; unset = embedded")
     data_dir: Path = Field(default_factory=lambda: Path.cwd() / ".gridmap")
     db_port: int = 54329
-    region_bbox: tuple[float, float, float, float] = CHINA_BBOX
+    # NoDecode: the documented form is minlon,minlat,maxlon,maxlat, not JSON (parsed by _parse_bbox)
+    region_bbox: Annotated[tuple[float, float, float, float], NoDecode] = CHINA_BBOX
     basemap: Literal["none", "osm", "tianditu", "custom"] = "none"
     tianditu_key: str | None = None
     tile_url: str | None = Field(default=None, description="XYZ template for basemap=custom")
@@ -39,15 +40,38 @@ class Settings(BaseSettings):
     secret_key: str = Field(default=DEFAULT_SECRET_KEY, min_length=16,
                             description="keys the stored token hashes; must be set outside local runs")
     token_ttl_minutes: int = Field(default=480, ge=1, le=60 * 24 * 30, description="bearer token lifetime")
+    public_url: str | None = Field(default=None, description="the service's public base URL for links it "
+                                   "writes (OGC, TileJSON); unset = http://HOST:PORT. Never taken from Host")
+    # NoDecode: a comma-separated list of addresses, as an operator writes it
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="addresses of reverse proxies whose X-Forwarded-For/-Proto are believed")
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(p for p in value.replace(" ", "").split(",") if p)
+        return value
+
+    @field_validator("public_url")
+    @classmethod
+    def _check_public_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("GRIDMAP_PUBLIC_URL must start with http:// or https://")
+        return value.rstrip("/") if value else value
 
     @field_validator("region_bbox", mode="before")
     @classmethod
     def _parse_bbox(cls, value: object) -> object:
         if isinstance(value, str):
-            parts = [p for p in value.replace(" ", "").split(",") if p]
+            parts = [p for p in value.strip().strip("[]()").replace(" ", "").split(",") if p]
             if len(parts) != 4:
                 raise ValueError("GRIDMAP_REGION_BBOX must be minlon,minlat,maxlon,maxlat")
-            return tuple(float(p) for p in parts)
+            try:
+                return tuple(float(p) for p in parts)
+            except ValueError:
+                raise ValueError("GRIDMAP_REGION_BBOX must be four numbers: minlon,minlat,maxlon,maxlat"
+                                 ) from None
         return value
 
     @field_validator("region_bbox")
@@ -77,6 +101,11 @@ class Settings(BaseSettings):
     def local(self) -> bool:
         """Served on this machine only (loopback)."""
         return self.host in LOOPBACK
+
+    @property
+    def base_url(self) -> str:
+        """Where clients reach the service: the configured public URL, else the address it listens on."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     @property
     def embedded(self) -> bool:

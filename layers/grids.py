@@ -7,15 +7,14 @@ from typing import Any
 
 import folium
 
-FOCUS_COLOUR = "#08519c"
-OTHER_COLOUR = "#636363"
+from layers.styles import GRID_COLOUR, NEIGHBOUR_GRID_COLOUR
 
-GRID_CSS = """
+GRID_CSS = f"""
 <style>
-  .grid-label div { transform: translate(-50%, -50%); display: inline-block; white-space: nowrap;
+  .grid-label div {{ transform: translate(-50%, -50%); display: inline-block; white-space: nowrap;
                     background: rgba(255,255,255,.85); border: 1px solid #555; border-radius: 3px;
-                    padding: 1px 5px; font-size: 12px; line-height: 1.3; text-align: center; }
-  .grid-label .focus { border: 2px solid #08519c; font-weight: bold; }
+                    padding: 1px 5px; font-size: 12px; line-height: 1.3; text-align: center; }}
+  .grid-label .focus {{ border: 2px solid {GRID_COLOUR}; font-weight: bold; }}
 </style>
 """
 
@@ -39,7 +38,7 @@ def grid_boundaries(grids: dict[str, Any], name: str = "网格 grids") -> folium
 
     def style(feature: dict[str, Any]) -> dict[str, Any]:
         focus = feature["properties"]["focus"]
-        return {"color": FOCUS_COLOUR if focus or not any_focus else OTHER_COLOUR,
+        return {"color": GRID_COLOUR if focus or not any_focus else NEIGHBOUR_GRID_COLOUR,
                 "weight": 4 if focus else 2, "fillOpacity": 0.08 if focus or not any_focus else 0.02,
                 "dashArray": None if focus or not any_focus else "6 4"}
 

@@ -3,12 +3,11 @@
 One folium.Marker per household costs ~0.75 kB of page and ~1 ms of build time each (FIELD-NOTES:
 10k markers, 7.5 MB, 12 s). Here the households are one JSON array; the browser makes the markers
 and each popup only when it is opened. Layers (the cluster, the highlighted households, the tag
-overlays in layers/persons.py) all read the same ``RegisterData``.
+overlays in layers/persons.py) all read the same ``RegisterData``; the symbology is layers/styles.py.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -18,17 +17,12 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from layers.assets import local_links
-from layers.persons import TAG_STYLES
+from layers.shell import script_json
+from layers.styles import BORDER_COLOUR, HOUSEHOLD_COLOUR, TAG_STYLES
 
 PLACEMENTS = ("inside", "border", "outside")
 RELATIONS_ZH = {"head": "户主", "spouse": "配偶", "child": "子女", "parent": "父母",
                 "grandchild": "孙辈", "sibling": "兄弟姐妹", "other": "其他"}
-BORDER_COLOUR = "#d7301f"  # households on a border or outside every grid (压线户/界外户)
-
-
-def _json(value: object) -> str:
-    """JSON for a <script>: "</" is escaped so that a name cannot close the script element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
 def compact_rows(households: Sequence[dict[str, Any]]) -> list[list[Any]]:
@@ -44,7 +38,7 @@ def compact_rows(households: Sequence[dict[str, Any]]) -> list[list[Any]]:
 class RegisterData(MacroElement):
     """The households as one JS object, with the popup (the register entry) built on demand.
 
-    ``tags`` names bit i of a row's tag mask (gis.mapdata.TAGS)."""
+    ``tags`` names bit i of a row's tag mask (gis.maps.grids.TAGS)."""
 
     _template = Template(
         """
@@ -96,9 +90,9 @@ class RegisterData(MacroElement):
         super().__init__()
         self._name = "RegisterData"
         self.count = len(households)
-        self.rows_json = _json(compact_rows(households))
-        self.tags_json = _json([{"key": t, "label": TAG_STYLES[t].label} for t in tags])
-        self.relations_json = _json(RELATIONS_ZH)
+        self.rows_json = script_json(compact_rows(households))
+        self.tags_json = script_json([{"key": t, "label": TAG_STYLES[t].label} for t in tags])
+        self.relations_json = script_json(RELATIONS_ZH)
         self.border_colour = BORDER_COLOUR
 
 
@@ -132,9 +126,9 @@ class HouseholdCluster(MarkerCluster):
         self.register = register
 
 
-class HighlightedHouseholds(Layer):
-    """Households on a border or outside every grid, as red rings that stay visible when the others
-    are clustered: each one is a question for the division (网格划分) to answer."""
+class HouseholdRings(Layer):
+    """Rings around the households whose row ``r`` passes ``condition`` (a JavaScript expression),
+    each opening the household's register entry; they stay visible when the others are clustered."""
 
     _template = Template(
         """
@@ -143,9 +137,10 @@ class HighlightedHouseholds(Layer):
             var data = {{ this.register.get_name() }};
             var group = L.featureGroup();
             data.rows.forEach(function (r) {
-                if (!r[2]) { return; }
-                L.circleMarker([r[0], r[1]], {radius: 9, color: '{{ this.colour }}', weight: 3,
-                                              fill: false, className: 'hh-problem'})
+                if (!({{ this.condition }})) { return; }
+                L.circleMarker([r[0], r[1]], {radius: {{ this.radius }}, color: '{{ this.colour }}',
+                                              weight: {{ this.weight }}, fill: false,
+                                              className: '{{ this.class_name }}'})
                  .bindPopup(function () { return data.popup(r); }, {maxWidth: 420})
                  .addTo(group);
             });
@@ -155,16 +150,27 @@ class HighlightedHouseholds(Layer):
         """
     )
 
+    def __init__(self, register: RegisterData, condition: str, *, name: str, colour: str, radius: float,
+                 weight: float, class_name: str, show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "HouseholdRings"
+        self.register, self.condition = register, condition
+        self.colour, self.radius, self.weight, self.class_name = colour, radius, weight, class_name
+
+
+class HighlightedHouseholds(HouseholdRings):
+    """Households on a border or outside every grid, as red rings: each one is a question for the
+    division (网格划分) to answer."""
+
     def __init__(self, register: RegisterData, name: str = "压线/界外户 border or outside") -> None:
-        super().__init__(name=name, overlay=True, control=True, show=True)
+        super().__init__(register, "r[2]", name=name, colour=BORDER_COLOUR, radius=9, weight=3,
+                         class_name="hh-problem")
         self._name = "HighlightedHouseholds"
-        self.register = register
-        self.colour = BORDER_COLOUR
 
 
 HOUSEHOLD_CSS = f"""
 <style>
-  .hh {{ background: #2c7fb8; border: 1px solid #fff; border-radius: 2px; }}
+  .hh {{ background: {HOUSEHOLD_COLOUR}; border: 1px solid #fff; border-radius: 2px; }}
   .hh-border, .hh-outside {{ background: {BORDER_COLOUR}; }}
   .hh-popup table {{ border-collapse: collapse; margin-top: 4px; }}
   .hh-popup th, .hh-popup td {{ border: 1px solid #ccc; padding: 1px 4px; font-size: 12px; }}

@@ -5,35 +5,30 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import folium
-from branca.element import Figure
 
-from gis.settings import Settings
 from layers.division import COLOUR as PROBLEM_COLOUR
 from layers.division import HATCH_SVG, division_problems
-from layers.grids import FOCUS_COLOUR, GRID_CSS, OTHER_COLOUR, grid_boundaries
-from layers.households import (
-    BORDER_COLOUR,
-    HOUSEHOLD_CSS,
-    HighlightedHouseholds,
-    HouseholdCluster,
-    RegisterData,
-)
+from layers.grids import GRID_CSS, grid_boundaries
+from layers.households import HOUSEHOLD_CSS, HighlightedHouseholds, HouseholdCluster, RegisterData
 from layers.legend import LegendEntry, legend, title_box
-from layers.persons import TAG_STYLES, TaggedPersons
-from layers.shell import Raw, offline_map
+from layers.persons import TaggedPersons
+from layers.shell import Raw, figure, offline_map
+from layers.styles import (
+    BORDER_COLOUR,
+    COMMUNITY_COLOUR,
+    GRID_COLOUR,
+    HOUSEHOLD_COLOUR,
+    NEIGHBOUR_GRID_COLOUR,
+    TAG_STYLES,
+)
 
 if TYPE_CHECKING:
     from gis.maps.grids import MapData
+    from gis.settings import Settings
 
 # Above this many rings a tag overlay buries the map (a community's floating population runs to
 # thousands): it starts unticked in the layer control, one click away.
 RINGS_SHOWN = 300
-
-
-def _figure(m: folium.Map) -> Figure:
-    figure = m.get_root()
-    assert isinstance(figure, Figure)
-    return figure
 
 
 def _summary(data: MapData) -> list[str]:
@@ -52,7 +47,7 @@ def _register_layers(m: folium.Map, data: MapData) -> list[LegendEntry]:
     register = RegisterData(data.households, data.tags)
     register.add_to(m)
     HouseholdCluster(register).add_to(m)
-    entries = [LegendEntry("住户 household", "square", "#2c7fb8")]
+    entries = [LegendEntry("住户 household", "square", HOUSEHOLD_COLOUR)]
     if data.counts["border"] or data.counts["outside"]:
         HighlightedHouseholds(register).add_to(m)
         entries.append(LegendEntry("压线/界外户 on a border or outside every grid", "ring", BORDER_COLOUR))
@@ -65,20 +60,21 @@ def _register_layers(m: folium.Map, data: MapData) -> list[LegendEntry]:
 
 def _finish(m: folium.Map, entries: list[LegendEntry], title: str, lines: list[str]) -> folium.Map:
     folium.LayerControl(collapsed=False).add_to(m)
-    figure = _figure(m)
-    figure.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS), name="gridmap_layer_css")
-    figure.html.add_child(title_box(title, lines), name="gridmap_title")
-    figure.html.add_child(legend(entries), name="gridmap_legend")
+    page = figure(m)
+    page.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS), name="gridmap_layer_css")
+    page.html.add_child(title_box(title, lines), name="gridmap_title")
+    page.html.add_child(legend(entries), name="gridmap_legend")
     return m
 
 
-def grid_map(data: MapData, settings: Settings | None = None) -> folium.Map:
-    """A grid's map: its boundary bold among its neighbours, its households and tagged persons."""
+def grid_map(data: MapData, settings: Settings) -> folium.Map:
+    """A grid's map: its boundary bold among its neighbours, its households and tagged persons;
+    the basemap is the one ``settings`` name."""
     title = f"{data.name} 网格图 grid map"
     m = offline_map(data.bbox, title, settings)
     grid_boundaries(data.grids).add_to(m)
-    entries = [LegendEntry("本网格 this grid", "line", FOCUS_COLOUR),
-               LegendEntry("相邻网格 neighbouring grids", "line", OTHER_COLOUR)]
+    entries = [LegendEntry("本网格 this grid", "line", GRID_COLOUR),
+               LegendEntry("相邻网格 neighbouring grids", "line", NEIGHBOUR_GRID_COLOUR)]
     entries += _register_layers(m, data)
     workers = "、".join(data.workers) or "未配备 none"
     team = f" · 服务团队 team {'、'.join(data.team)}" if data.team else ""
@@ -87,22 +83,23 @@ def grid_map(data: MapData, settings: Settings | None = None) -> folium.Map:
     return _finish(m, entries, title, lines)
 
 
-def community_map(data: MapData, settings: Settings | None = None) -> folium.Map:
+def community_map(data: MapData, settings: Settings) -> folium.Map:
     """A community's map: its boundary, all its grids, households, tagged persons and the problems
-    of its division (gaps, overlaps, areas outside it)."""
+    of its division (gaps, overlaps, areas outside it); the basemap is the one ``settings`` name."""
     title = f"{data.name} 社区网格图 community grid map"
     m = offline_map(data.bbox, title, settings)
     if data.community is not None:
+        boundary = {"color": COMMUNITY_COLOUR, "weight": 3, "fill": False}
         folium.GeoJson(data.community, name="社区边界 community boundary", control=False,
-                       style_function=lambda _: {"color": "#000", "weight": 3, "fill": False}).add_to(m)
+                       style_function=lambda _: boundary).add_to(m)
     grid_boundaries(data.grids).add_to(m)
-    entries = [LegendEntry("社区边界 community boundary", "line", "#000"),
-               LegendEntry("网格 grid", "line", FOCUS_COLOUR)]
+    entries = [LegendEntry("社区边界 community boundary", "line", COMMUNITY_COLOUR),
+               LegendEntry("网格 grid", "line", GRID_COLOUR)]
     features = (data.division or {}).get("features") or []
     if data.division is None:
         division_note = "划分未检查 division not checked"
     elif features:
-        _figure(m).html.add_child(HATCH_SVG, name="gridmap_hatch")
+        figure(m).html.add_child(HATCH_SVG, name="gridmap_hatch")
         division_problems(data.division).add_to(m)
         division_note = f"划分问题 division problems: {len(features)}"
         entries.append(LegendEntry("缝隙/交叉/超界 gap, overlap, outside", "hatch", PROBLEM_COLOUR))

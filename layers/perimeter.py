@@ -4,13 +4,15 @@ popup, compliant places muted; one toggleable layer each, a legend and a title b
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 
-from gis.settings import Settings
 from layers.legend import LegendEntry, legend, title_box
-from layers.shell import offline_map
+from layers.shell import figure, offline_map
+
+if TYPE_CHECKING:
+    from gis.settings import Settings
 
 CAMPUS_COLOUR = "#1f78b4"
 ZONE_COLOUR = "#ff7f00"
@@ -42,14 +44,15 @@ def _points(features: list[dict[str, Any]], colour: str, radius: int, popup: boo
     )
 
 
-def perimeter_map(data: dict[str, Any], settings: Settings | None = None) -> folium.Map:
-    """The map of ``gis.perimeter_map.perimeter_map_data``: campuses, zones, violations, compliant places."""
+def perimeter_map(data: dict[str, Any], settings: Settings) -> folium.Map:
+    """The map of ``gis.perimeter.mapdata.perimeter_map_data``: campuses, zones, violations, compliant
+    places; with no data it shows ``settings``' region, on its basemap."""
     for key in ("campuses", "zones", "violations", "compliant"):
         if key not in data:
             raise ValueError(f"perimeter_map needs {key!r} in its data")
     school = data.get("school")
     title = f"校园周边 school perimeter — {school['name']}" if school else "校园周边200米 school perimeter"
-    bbox = data.get("bbox") or (settings or Settings(_env_file=None)).region_bbox  # type: ignore[call-arg]
+    bbox = data.get("bbox") or settings.region_bbox
     m = offline_map(bbox, title, settings)
 
     campuses = folium.FeatureGroup(name="校园 campuses")
@@ -80,9 +83,9 @@ def perimeter_map(data: dict[str, Any], settings: Settings | None = None) -> fol
              f"学校 schools: {len(data['campuses']['features'])}"]
     if data.get("compliant_capped"):
         lines.append("合规场所仅显示部分 compliant places: first 20,000 shown")
-    root = m.get_root()
-    root.html.add_child(title_box(title, lines), name="gridmap_title")  # type: ignore[attr-defined]
-    root.html.add_child(legend([  # type: ignore[attr-defined]
+    page = figure(m)
+    page.html.add_child(title_box(title, lines), name="gridmap_title")
+    page.html.add_child(legend([
         LegendEntry("校园 campus", "square", CAMPUS_COLOUR),
         LegendEntry("周边范围 zone (true distance)", "line", ZONE_COLOUR),
         LegendEntry("违规场所 violation", "ring", VIOLATION_COLOUR),

@@ -6,13 +6,15 @@ from __future__ import annotations
 import html
 from collections.abc import Iterable
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import folium
 
-from gis.settings import Settings
 from layers.legend import LegendEntry, legend, title_box
-from layers.shell import offline_map
+from layers.shell import figure, offline_map
+
+if TYPE_CHECKING:
+    from gis.settings import Settings
 
 UNASSIGNED_COLOUR = "#e31a1c"
 # Distinct colours without red, which means "unassigned" on this map.
@@ -62,18 +64,18 @@ def _group(name: str, features: list[dict[str, Any]], colour: str, dashed: bool)
     return group
 
 
-def road_sections_map(sections: dict[str, Any], on: date, settings: Settings | None = None,
+def road_sections_map(sections: dict[str, Any], on: date, settings: Settings,
                       title: str = "责任路段图 Road sections by responsible unit") -> folium.Map:
-    """The map of a FeatureCollection of sections (properties as gis.roads.sections_geojson gives:
+    """The map of a FeatureCollection of sections (properties as gis.roads.sections.sections_geojson gives:
     code, road_name, from_desc, to_desc, length_m, unit_id, unit_name, contact, phone, valid_from,
-    valid_to, duty_day) held on ``on``."""
+    valid_to, duty_day) held on ``on``; with no sections it shows ``settings``' region, on its basemap."""
     if sections.get("type") != "FeatureCollection":
         raise ValueError("road_sections_map needs a GeoJSON FeatureCollection")
     features = [{"type": "Feature", "geometry": f["geometry"],
                  "properties": {"code": f["properties"]["code"], "popup": _popup(f["properties"])}}
                 for f in sections["features"]]
     props = [f["properties"] for f in sections["features"]]
-    bbox = _bbox(features) if features else (settings or Settings(_env_file=None)).region_bbox  # type: ignore[call-arg]
+    bbox = _bbox(features) if features else settings.region_bbox
     m = offline_map(bbox, title, settings)
     colours = unit_colours((p["unit_id"], p["unit_name"]) for p in props if p.get("unit_id") is not None)
     names = {p["unit_id"]: p["unit_name"] for p in props if p.get("unit_id") is not None}
@@ -92,10 +94,10 @@ def road_sections_map(sections: dict[str, Any], on: date, settings: Settings | N
     total = sum(p["length_m"] for p in props)
     assigned = sum(p["length_m"] for p in props if p.get("unit_id") is not None)
     pct = f"{100 * assigned / total:.1f}%" if total else "-"
-    figure = m.get_root()
-    figure.html.add_child(title_box(title, [  # type: ignore[attr-defined]
+    page = figure(m)
+    page.html.add_child(title_box(title, [
         f"日期 on: {on.isoformat()}", f"{len(props)} 段 sections, {total / 1000:.2f} km",
         f"已分配 assigned: {assigned / 1000:.2f} km ({pct}), {len(colours)} 个单位 units"]),
         name="gridmap_title")
-    figure.html.add_child(legend(entries, "责任单位 units"), name="gridmap_legend")  # type: ignore[attr-defined]
+    page.html.add_child(legend(entries, "责任单位 units"), name="gridmap_legend")
     return m

@@ -1,6 +1,7 @@
-"""The offline map shell: a folium.Map with local Leaflet assets, a basemap from the settings, print CSS.
+"""The offline map shell: a folium.Map with local Leaflet assets, the caller's basemap, print CSS.
 
-``offline_map`` makes the map; ``render_html`` turns it into a page whose scripts and stylesheets
+``offline_map`` makes the map from the settings its caller passes (a layer never reads the
+environment); ``render_html`` turns it into a page whose scripts and stylesheets
 are either served by the app under /static (``inline=False``) or written into the page itself
 (``inline=True``, for a file opened on a PC with no server and no internet). Asset lists are set on
 each element *instance*: ``add_js_link`` would change the class-level list of every later map.
@@ -8,14 +9,18 @@ each element *instance*: ``add_js_link`` would change the class-level list of ev
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import folium
 from branca.element import Element, Figure
 from folium.elements import JSCSSMixin
 
-from gis.settings import Settings
 from layers.assets import DROPPED, LOCAL, STATIC_PREFIX, Asset, inline_text, local_links
+
+if TYPE_CHECKING:
+    from gis.settings import Settings
 
 MAX_ZOOM = 19  # MarkerCluster needs a finite map maxZoom, which a map without tiles lacks
 
@@ -63,10 +68,8 @@ def basemap_layers(settings: Settings) -> list[folium.TileLayer]:
     return []
 
 
-def offline_map(
-    bbox: tuple[float, float, float, float], title: str, settings: Settings | None = None
-) -> folium.Map:
-    """An empty map fitted to ``bbox`` (minlon, minlat, maxlon, maxlat) with the configured basemap."""
+def offline_map(bbox: tuple[float, float, float, float], title: str, settings: Settings) -> folium.Map:
+    """An empty map fitted to ``bbox`` (minlon, minlat, maxlon, maxlat) with the basemap of ``settings``."""
     minlon, minlat, maxlon, maxlat = bbox
     m = folium.Map(location=[(minlat + maxlat) / 2, (minlon + maxlon) / 2], tiles=None, zoom_start=16,
                    control_scale=True)
@@ -74,14 +77,25 @@ def offline_map(
     # On the instance: folium's class-level lists (CDN URLs) stay as they are for everyone else.
     m.default_js = local_links(["leaflet", "jquery"])
     m.default_css = local_links(["leaflet_css"])
-    for layer in basemap_layers(settings or Settings(_env_file=None)):  # type: ignore[call-arg]
+    for layer in basemap_layers(settings):
         layer.add_to(m)
     m.fit_bounds([[minlat, minlon], [maxlat, maxlon]], padding=(20, 20))
-    figure = m.get_root()
-    assert isinstance(figure, Figure)
-    figure.title = title
-    figure.header.add_child(Raw(_PAGE_CSS), name="gridmap_page_css")
+    page = figure(m)
+    page.title = title
+    page.header.add_child(Raw(_PAGE_CSS), name="gridmap_page_css")
     return m
+
+
+def figure(m: folium.Map) -> Figure:
+    """The page a map sits in, where title boxes, legends and CSS go."""
+    root = m.get_root()
+    assert isinstance(root, Figure)
+    return root
+
+
+def script_json(value: object) -> str:
+    """JSON for a <script>: "</" is escaped so that a name cannot close the script element."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
 class Raw(Element):
@@ -123,10 +137,9 @@ def _local(links: list[tuple[str, str]]) -> list[tuple[str, Asset]]:
 
 def render_html(m: folium.Map, inline: bool = False, static_prefix: str = STATIC_PREFIX) -> str:
     """The page of ``m``, every script and stylesheet local: under ``static_prefix`` or inline."""
-    figure = m.get_root()
-    assert isinstance(figure, Figure)
+    page = figure(m)
     assets: dict[str, Asset] = {}
-    for element in list(_elements(figure)):
+    for element in list(_elements(page)):
         if isinstance(element, JSCSSMixin):
             assets.update(_local(element.default_js) + _local(element.default_css))
             element.default_js, element.default_css = [], []
@@ -138,7 +151,7 @@ def render_html(m: folium.Map, inline: bool = False, static_prefix: str = STATIC
     for name, asset in reversed(ordered):
         key = f"asset_{name}"
         element = _inline(asset) if inline else _link(asset, static_prefix)
-        figure.header.add_child(element, name=key)
-        figure.header._children.move_to_end(key, last=False)
-    figure.header._children.move_to_end("meta_http", last=False)
-    return figure.render()
+        page.header.add_child(element, name=key)
+        page.header._children.move_to_end(key, last=False)
+    page.header._children.move_to_end("meta_http", last=False)
+    return page.render()

@@ -10,16 +10,16 @@ itself is needed.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import folium
-from branca.element import Figure, MacroElement
+from branca.element import MacroElement
 from folium.template import Template
 
 from gis.perimeter.specs import PLACE_CATEGORIES
 from layers.legend import LegendEntry, legend, title_box
-from layers.shell import Raw, offline_map
+from layers.shell import Raw, figure, offline_map, script_json
+from layers.styles import BORDER_COLOUR, COMMUNITY_COLOUR, GRID_COLOUR, HOUSEHOLD_COLOUR
 
 if TYPE_CHECKING:
     from gis.maps.street import StreetOverview
@@ -28,21 +28,13 @@ if TYPE_CHECKING:
 DETAIL_ZOOM = 16  # households are fetched from here on (a view of ~3 km², a few thousand)
 PLACES_ZOOM = 17  # places from here on: a dense street has ~2,000 per km², more than households
 LABEL_ZOOM = 14  # grid names and counts as labels, for the grids in view
-GRID_COLOUR = "#08519c"
 COUNT_COLOUR = "#2c7fb8"
-HOUSEHOLD_COLOUR = "#2c7fb8"
-PROBLEM_COLOUR = "#d7301f"  # households on a border or outside every grid (压线户/界外户)
 PLACE_COLOURS = ("#e31a1c", "#ff7f00", "#6a3d9a", "#b15928", "#fb9a99", "#33a02c", "#cab2d6",
                  "#1f78b4", "#a6cee3", "#fdbf6f", "#b2df8a", "#999999")
 PLACE_LABELS = {"internet_cafe": "网吧", "game_hall": "游戏厅", "mahjong_parlor": "麻将馆",
                 "entertainment": "歌舞娱乐", "bar": "酒吧", "tobacco": "烟草", "lottery": "彩票",
                 "publication_shop": "出版物", "food_shop": "食品店", "small_shop": "五小门店",
                 "restaurant": "餐饮", "other": "其他"}
-
-
-def _json(value: object) -> str:
-    """JSON for a <script>: "</" is escaped so that a name cannot close the script element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
 class StreetLayers(MacroElement):
@@ -192,13 +184,13 @@ class StreetLayers(MacroElement):
     def __init__(self, overview: StreetOverview, households_url: str, places_url: str) -> None:
         super().__init__()
         self._name = "StreetLayers"
-        self.config_json = _json({
+        self.config_json = script_json({
             "grids": overview.grids, "communities": overview.communities,
             "bounds": [[overview.bbox[1], overview.bbox[0]], [overview.bbox[3], overview.bbox[2]]],
             "householdsUrl": households_url, "placesUrl": places_url,
             "detailZoom": DETAIL_ZOOM, "placesZoom": PLACES_ZOOM, "labelZoom": LABEL_ZOOM,
             "gridColour": GRID_COLOUR, "countColour": COUNT_COLOUR,
-            "householdColour": HOUSEHOLD_COLOUR, "problemColour": PROBLEM_COLOUR,
+            "householdColour": HOUSEHOLD_COLOUR, "problemColour": BORDER_COLOUR,
             "placements": ["", "压线户 on a grid border", "界外户 outside every grid"],
             "categories": [{"label": f"{PLACE_LABELS[c]} {c.replace('_', ' ')}", "colour": PLACE_COLOURS[i]}
                            for i, c in enumerate(PLACE_CATEGORIES)],
@@ -216,27 +208,26 @@ STREET_CSS = """
 
 
 def street_map(overview: StreetOverview, households_url: str, places_url: str,
-               settings: Settings | None = None) -> folium.Map:
-    """The map of a street: ``overview`` from gis.streetmap.street_overview; the two URLs serve the
-    households and places of a viewport (``?bbox=``)."""
+               settings: Settings) -> folium.Map:
+    """The map of a street: ``overview`` from gis.maps.street.street_overview; the two URLs serve the
+    households and places of a viewport (``?bbox=``); the basemap is the one ``settings`` name."""
     title = f"{overview.name} 街道网格图 street grid map"
     m = offline_map(overview.bbox, title, settings)
     m.options["preferCanvas"] = True  # one canvas for every vector, not one SVG element each
     StreetLayers(overview, households_url, places_url).add_to(m)
-    figure = m.get_root()
-    assert isinstance(figure, Figure)
-    figure.header.add_child(Raw(STREET_CSS), name="gridmap_street_css")
+    page = figure(m)
+    page.header.add_child(Raw(STREET_CSS), name="gridmap_street_css")
     lines = [f"街道 street {overview.code} · 社区 communities {overview.community_count} · "
              f"网格 grids {overview.grid_count} · 住户 households {overview.household_count}"]
-    figure.html.add_child(title_box(title, lines), name="gridmap_title")
-    figure.html.add_child(Raw('<div class="gridmap-box" id="street-status" style="position:fixed;'
+    page.html.add_child(title_box(title, lines), name="gridmap_title")
+    page.html.add_child(Raw('<div class="gridmap-box" id="street-status" style="position:fixed;'
                               'bottom:24px;right:10px;z-index:1000;max-width:40%"></div>'),
                           name="gridmap_street_status")
-    entries = [LegendEntry("社区边界 community boundary", "line", "#000"),
+    entries = [LegendEntry("社区边界 community boundary", "line", COMMUNITY_COLOUR),
                LegendEntry("网格 grid", "line", GRID_COLOUR),
                LegendEntry("住户数 households per grid (circle size)", "ring", COUNT_COLOUR),
                LegendEntry("住户 household", "square", HOUSEHOLD_COLOUR),
-               LegendEntry("压线/界外户 on a border or outside", "square", PROBLEM_COLOUR),
+               LegendEntry("压线/界外户 on a border or outside", "square", BORDER_COLOUR),
                LegendEntry("经营场所 place (colour = category)", "square", PLACE_COLOURS[0])]
-    figure.html.add_child(legend(entries), name="gridmap_legend")
+    page.html.add_child(legend(entries), name="gridmap_legend")
     return m

@@ -1,5 +1,8 @@
 """A throwaway PostGIS for the test session: its own cluster (or GRIDMAP_TEST_DATABASE_URL's server)
-and a fresh, migrated database. Tests never touch the demo database."""
+and a fresh, migrated database. Tests never touch the demo database.
+
+A test folder that commits rows gets a database of its own (``own_database`` below); the session's
+shared database must end the run holding exactly the rows it started with, or the run fails."""
 
 from __future__ import annotations
 
@@ -19,6 +22,16 @@ from psycopg import sql
 from gis.embedded import Cluster
 from gis.migrate import migrate
 from gis.settings import Settings
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--reverse", action="store_true",
+                     help="run the tests in reverse order (to catch tests that need a predecessor)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--reverse"):
+        items.reverse()
 
 
 def _free_port() -> int:
@@ -67,15 +80,50 @@ def fresh_database(server_conninfo: str) -> Iterator[Callable[[str], str]]:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
+def _row_counts(url: str) -> dict[str, int]:
+    """Rows in every table of the public schema."""
+    with psycopg.connect(url, autocommit=True) as c:
+        tables = [r[0] for r in c.execute(
+            "SELECT table_name FROM information_schema.tables"
+            " WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name")]
+        if not tables:
+            return {}
+        counts = sql.SQL(", ").join(
+            sql.SQL("(SELECT count(*) FROM {})").format(sql.Identifier(t)) for t in tables)
+        row = c.execute(sql.SQL("SELECT {}").format(counts)).fetchone()
+    assert row is not None
+    return dict(zip(tables, row, strict=True))
+
+
 @pytest.fixture(scope="session")
-def database_url(fresh_database: Callable[[str], str]) -> str:
-    """The session's shared test database, every migration applied."""
-    return fresh_database("gridmap_test")
+def shared_database_url(fresh_database: Callable[[str], str]) -> Iterator[str]:
+    """The session's shared test database. Tests leave it as they found it: at the end of the session
+    every table must hold as many rows as at the start, or the run fails naming the tables (a test
+    that commits belongs in a folder with its own database, see ``own_database``)."""
+    url = fresh_database("gridmap_test")
+    before = _row_counts(url)
+    yield url
+    after = _row_counts(url)
+    changed = {t: (before.get(t, 0), n) for t, n in after.items() if before.get(t, 0) != n}
+    if changed:
+        pytest.fail("the shared test database changed during the session (rows before -> after): "
+                    + ", ".join(f"{t} {a} -> {b}" for t, (a, b) in sorted(changed.items())), pytrace=False)
+
+
+@pytest.fixture(scope="session")
+def database_url(shared_database_url: str) -> str:
+    """The test database, every migration applied: the shared one unless the folder has its own."""
+    return shared_database_url
+
+
+def _settings_for(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"),
+                    _env_file=None)
 
 
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"), _env_file=None)
+    return _settings_for(database_url, tmp_path_factory)
 
 
 @pytest.fixture
@@ -106,6 +154,29 @@ def sign_in_admin(database_url: str, settings: Settings) -> str:
 @pytest.fixture(scope="session")
 def admin_token(database_url: str, settings: Settings) -> str:
     return sign_in_admin(database_url, settings)
+
+
+def own_database(prefix: str) -> tuple[Callable, Callable, Callable]:
+    """The session fixtures ``database_url``, ``settings`` and ``admin_token`` over a database of a
+    test folder's own, for a folder whose tests commit rows. In that folder's conftest.py:
+    ``database_url, settings, admin_token = own_database("gridmap_<folder>")``.
+
+    All three are overridden together: a session fixture is built once, so a shared ``settings``
+    first built in one folder would carry that folder's database into every other folder."""
+
+    @pytest.fixture(scope="session")
+    def database_url(fresh_database: Callable[[str], str]) -> str:
+        return fresh_database(prefix)
+
+    @pytest.fixture(scope="session")
+    def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+        return _settings_for(database_url, tmp_path_factory)
+
+    @pytest.fixture(scope="session")
+    def admin_token(database_url: str, settings: Settings) -> str:
+        return sign_in_admin(database_url, settings)
+
+    return database_url, settings, admin_token
 
 
 @pytest.fixture

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import Conn
+from api.params import BIGINT, DbId
 from gis.roads import assignments as road_assignments
 
 router = APIRouter(tags=["road sections (责任路段)"])
 
-Id = Annotated[int, Path(ge=1, le=2**63 - 1)]
-
 
 class AssignmentIn(BaseModel):
-    unit_id: int = Field(ge=1, le=2**63 - 1)
+    unit_id: int = Field(ge=1, le=BIGINT)
     valid_from: date = Field(description="first day held")
     valid_to: date | None = Field(default=None, description="last day held (inclusive); null = open")
     duty_day: int = Field(default=5, ge=1, le=7, description="ISO weekday; 5 = Friday (每周五)")
@@ -30,21 +29,21 @@ class AssignmentEnd(BaseModel):
 
 @router.post("/sections/{section_id}/assignments", status_code=201,
              summary="Assign a section to a unit; 409 when another unit holds it during the period")
-def assign(section_id: Id, body: AssignmentIn, conn: Conn) -> dict[str, Any]:
+def assign(section_id: DbId, body: AssignmentIn, conn: Conn) -> dict[str, Any]:
     return road_assignments.assign_section(conn, section_id, body.unit_id, body.valid_from, body.valid_to,
                                            body.duty_day, body.note)
 
 
 @router.get("/sections/{section_id}/assignments", summary="Who held the section when (with its ancestors)")
-def history(section_id: Id, conn: Conn) -> list[dict[str, Any]]:
+def history(section_id: DbId, conn: Conn) -> list[dict[str, Any]]:
     return road_assignments.section_history(conn, section_id)
 
 
 @router.get("/assignments/{assignment_id}", summary="One assignment")
-def get_assignment(assignment_id: Id, conn: Conn) -> dict[str, Any]:
+def get_assignment(assignment_id: DbId, conn: Conn) -> dict[str, Any]:
     return road_assignments.get_assignment(conn, assignment_id)
 
 
 @router.post("/assignments/{assignment_id}/end", summary="End an assignment on a day (history is kept)")
-def end(assignment_id: Id, body: AssignmentEnd, conn: Conn) -> dict[str, Any]:
+def end(assignment_id: DbId, body: AssignmentEnd, conn: Conn) -> dict[str, Any]:
     return road_assignments.end_assignment(conn, assignment_id, body.valid_to)

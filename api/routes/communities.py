@@ -5,19 +5,17 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
-from gis.division import grids
+from api.params import COMMUNITY_CODE, CSV, XLSX, CommunityCode, download
+from gis.division import communities
 from gis.division.check import check_division
+from gis.division.grids import unplaced_households
 from gis.register.export import export_register
 
 router = APIRouter(tags=["communities"])
-
-COMMUNITY_CODE = r"^[1-9][0-9]{11}$"
-CommunityCode = Annotated[str, Path(pattern=COMMUNITY_CODE, description="12-digit community code")]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class CommunityOut(BaseModel):
@@ -44,29 +42,29 @@ class CommunityIn(CommunityUpdate):
 
 @router.get("/communities", response_model=list[CommunityOut])
 def list_communities(conn: Conn) -> list[dict]:
-    return grids.list_communities(conn)
+    return communities.list_communities(conn)
 
 
 @router.get("/communities/{code}", response_model=CommunityOut)
 def get_community(conn: Conn, code: CommunityCode) -> dict:
-    return grids.get_community(conn, code)
+    return communities.get_community(conn, code)
 
 
 @router.post("/communities", response_model=CommunityOut, status_code=status.HTTP_201_CREATED)
 def create_community(conn: Conn, settings: AppSettings, body: CommunityIn) -> dict:
-    return grids.create_community(conn, body.code, body.name, body.geometry, body.street_name, body.ref,
+    return communities.create_community(conn, body.code, body.name, body.geometry, body.street_name, body.ref,
                                   crs=body.crs, bbox=settings.region_bbox)
 
 
 @router.put("/communities/{code}", response_model=CommunityOut)
 def update_community(conn: Conn, settings: AppSettings, code: CommunityCode, body: CommunityUpdate) -> dict:
-    return grids.update_community(conn, code, body.name, body.geometry, body.street_name, body.ref,
+    return communities.update_community(conn, code, body.name, body.geometry, body.street_name, body.ref,
                                   crs=body.crs, bbox=settings.region_bbox)
 
 
 @router.delete("/communities/{code}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_community(conn: Conn, code: CommunityCode) -> Response:
-    grids.delete_community(conn, code)
+    communities.delete_community(conn, code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -93,22 +91,18 @@ def division(conn: Conn, code: CommunityCode,
 @router.get("/communities/{code}/unplaced")
 def unplaced(conn: Conn, code: CommunityCode) -> list[dict]:
     """Households of the community outside every grid or on a grid border, to check by hand."""
-    grids.get_community(conn, code)
-    return grids.unplaced_households(conn, code)
+    communities.get_community(conn, code)
+    return unplaced_households(conn, code)
 
 
 @router.get("/communities/{code}/register.xlsx", response_class=Response,
             responses={200: {"content": {XLSX: {}}}})
 def register_xlsx(conn: Conn, code: CommunityCode) -> Response:
     """The community's register (一册), a sheet per grid, ID numbers and phones masked."""
-    data = export_register(conn, "xlsx", community=code)
-    return Response(data, media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="register-{code}.xlsx"'})
+    return download(export_register(conn, "xlsx", community=code), XLSX, f"register-{code}.xlsx")
 
 
 @router.get("/communities/{code}/register.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 def register_csv(conn: Conn, code: CommunityCode) -> Response:
-    data = export_register(conn, "csv", community=code)
-    return Response(data, media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="register-{code}.csv"'})
+    return download(export_register(conn, "csv", community=code), CSV, f"register-{code}.csv")

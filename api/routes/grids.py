@@ -5,20 +5,27 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
-from api.routes.communities import COMMUNITY_CODE, XLSX
-from gis.division import grids
+from api.params import (
+    BIGINT,
+    COMMUNITY_CODE,
+    CSV,
+    GRID_CODE,
+    XLSX,
+    CommunityQuery,
+    DbId,
+    GridCode,
+    GridQuery,
+    download,
+)
+from gis.division import grids, workers
 from gis.register.export import export_register
 from gis.register.stats import statistics
 
 router = APIRouter(tags=["grids"])
-
-GRID_CODE = r"^[1-9][0-9]{14}$"
-GridCode = Annotated[str, Path(pattern=GRID_CODE, description="15-digit grid code")]
-WorkerId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 class Worker(BaseModel):
@@ -76,7 +83,7 @@ class WorkerIn(BaseModel):
 
 
 class Assignment(BaseModel):
-    worker_id: int = Field(ge=1, le=2**63 - 1)
+    worker_id: int = Field(ge=1, le=BIGINT)
     role: Literal["worker", "team"] = "worker"
 
 
@@ -87,8 +94,7 @@ def _archive(conn: Conn, code: str) -> dict:
 
 
 @router.get("/grids", response_class=Response, responses={200: {"content": {"application/geo+json": {}}}})
-def list_grids(conn: Conn,
-               community: Annotated[str | None, Query(pattern=COMMUNITY_CODE)] = None) -> Response:
+def list_grids(conn: Conn, community: CommunityQuery = None) -> Response:
     """The grids as a GeoJSON FeatureCollection (optionally of one community)."""
     return Response(json.dumps(grids.list_grids(conn, community), ensure_ascii=False),
                     media_type="application/geo+json")
@@ -123,41 +129,39 @@ def delete_grid(conn: Conn, code: GridCode) -> Response:
 @router.get("/grids/{code}/register.xlsx", response_class=Response, responses={200: {"content": {XLSX: {}}}})
 def register_xlsx(conn: Conn, code: GridCode) -> Response:
     """The grid's register (一册), ID numbers and phones masked."""
-    return Response(export_register(conn, "xlsx", grid=code), media_type=XLSX,
-                    headers={"Content-Disposition": f'attachment; filename="register-{code}.xlsx"'})
+    return download(export_register(conn, "xlsx", grid=code), XLSX, f"register-{code}.xlsx")
 
 
 @router.get("/grids/{code}/register.csv", response_class=Response,
             responses={200: {"content": {"text/csv": {}}}})
 def register_csv(conn: Conn, code: GridCode) -> Response:
-    return Response(export_register(conn, "csv", grid=code), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="register-{code}.csv"'})
+    return download(export_register(conn, "csv", grid=code), CSV, f"register-{code}.csv")
 
 
 @router.post("/grids/{code}/workers", response_model=WorkerOut)
 def assign_worker(conn: Conn, code: GridCode, body: Assignment) -> dict:
     """Assign a grid worker to this grid (or change the role)."""
-    return grids.assign_worker(conn, body.worker_id, code, body.role)
+    return workers.assign_worker(conn, body.worker_id, code, body.role)
 
 
 @router.delete("/grids/{code}/workers/{worker_id}", status_code=status.HTTP_204_NO_CONTENT)
-def unassign_worker(conn: Conn, code: GridCode, worker_id: WorkerId) -> Response:
-    grids.unassign_worker(conn, worker_id, code)
+def unassign_worker(conn: Conn, code: GridCode, worker_id: DbId) -> Response:
+    workers.unassign_worker(conn, worker_id, code)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/grid-workers", response_model=list[WorkerOut], tags=["grid workers"])
-def list_workers(conn: Conn, grid: Annotated[str | None, Query(pattern=GRID_CODE)] = None) -> list[dict]:
-    return grids.list_workers(conn, grid=grid)
+def list_workers(conn: Conn, grid: GridQuery = None) -> list[dict]:
+    return workers.list_workers(conn, grid=grid)
 
 
 @router.get("/grid-workers/{worker_id}", response_model=WorkerOut, tags=["grid workers"])
-def get_worker(conn: Conn, worker_id: WorkerId) -> dict:
-    return grids.get_worker(conn, worker_id)
+def get_worker(conn: Conn, worker_id: DbId) -> dict:
+    return workers.get_worker(conn, worker_id)
 
 
 @router.post("/grid-workers", response_model=WorkerOut, status_code=status.HTTP_201_CREATED,
              tags=["grid workers"])
 def create_worker(conn: Conn, body: WorkerIn) -> dict:
     """A grid worker (网格员), optionally assigned to grids at once."""
-    return grids.create_worker(conn, body.name, body.phone, body.ref, body.grids, body.role)
+    return workers.create_worker(conn, body.name, body.phone, body.ref, body.grids, body.role)

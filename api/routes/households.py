@@ -6,24 +6,23 @@ the edit was based on; a stale one is answered 409.
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Response, status
+from fastapi import APIRouter, Depends, Query, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
-from api.routes.communities import COMMUNITY_CODE
-from api.routes.grids import GRID_CODE
-from api.routes.persons import PersonOut, etag, resolve_version
+from api.params import AreaQuery, DbId, IfMatch, Paging, Version, delete_version, resolve_version, tagged
+from api.routes.persons import PersonOut
 from gis.errors import InvalidInput
 from gis.register import households as register
 
 router = APIRouter(tags=["households"])
 
-BIGINT = 2**63 - 1
-HouseholdId = Annotated[int, Path(ge=1, le=BIGINT)]
 InputCRS = Literal["EPSG:4326", "EPSG:4490", "gcj02"]
+Placement = Literal["inside", "border", "outside"]
 
 
 class HouseholdOut(BaseModel):
@@ -35,7 +34,7 @@ class HouseholdOut(BaseModel):
     room: str | None = None
     grid_code: str | None = None
     community_code: str | None = None
-    placement: Literal["inside", "border", "outside"]
+    placement: Placement
     lon: float
     lat: float
     version: int
@@ -61,7 +60,7 @@ class HouseholdPatch(BaseModel):
     lon: float | None = None
     lat: float | None = None
     crs: InputCRS = "EPSG:4326"
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: Version = None
 
 
 class HouseholdIn(BaseModel):
@@ -76,70 +75,61 @@ class HouseholdIn(BaseModel):
 
 
 class HouseholdPut(HouseholdIn):
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: Version = None
+
+
+@dataclass
+class HouseholdQuery(AreaQuery):
+    placement: Placement | None = None
+    poverty: Annotated[str | None, Query(max_length=50, description="a status, or any")] = None
+    q: Annotated[str | None, Query(max_length=200, description="in the address or ref")] = None
 
 
 @router.post("/households", response_model=HouseholdDetail, status_code=status.HTTP_201_CREATED)
 def create_household(conn: Conn, settings: AppSettings, body: HouseholdIn, response: Response) -> dict:
     """Create a household; it is placed in its grid (inside / border / outside) at once."""
     (new_id,) = register.insert_households(conn, [body.model_dump()], settings.region_bbox)
-    household = register.get_household(conn, new_id)
-    etag(response, household["version"])
     response.headers["Location"] = f"/households/{new_id}"
-    return household
+    return tagged(response, register.get_household(conn, new_id))
 
 
 @router.get("/households", response_model=HouseholdPage)
-def list_households(
-    conn: Conn,
-    grid: Annotated[str | None, Query(pattern=GRID_CODE)] = None,
-    community: Annotated[str | None, Query(pattern=COMMUNITY_CODE)] = None,
-    placement: Literal["inside", "border", "outside"] | None = None,
-    poverty: Annotated[str | None, Query(max_length=50, description="a status, or any")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="in the address or ref")] = None,
-    limit: Annotated[int, Query(ge=1, le=register.MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-) -> dict:
-    return register.list_households(conn, grid=grid, community=community, placement=placement,
-                                    poverty=poverty, q=q, limit=limit, offset=offset)
+def list_households(conn: Conn, query: Annotated[HouseholdQuery, Depends()],
+                    paging: Annotated[Paging, Depends()]) -> dict:
+    return register.list_households(conn, **asdict(query), **asdict(paging))
 
 
 @router.get("/households/{household_id}", response_model=HouseholdDetail)
-def get_household(conn: Conn, household_id: HouseholdId, response: Response) -> dict:
-    household = register.get_household(conn, household_id)
-    etag(response, household["version"])
-    return household
+def get_household(conn: Conn, household_id: DbId, response: Response) -> dict:
+    return tagged(response, register.get_household(conn, household_id))
 
 
-def _update(conn: Conn, settings: AppSettings, household_id: int, changes: dict, version: int | None,
-            if_match: str | None, response: Response) -> dict:
-    based_on = resolve_version(version, if_match)
-    changes.pop("version", None)
+def _update(conn: Conn, settings: AppSettings, household_id: int, changes: dict, if_match: str | None,
+            response: Response) -> dict:
+    based_on = resolve_version(changes.pop("version", None), if_match)
     if "lon" not in changes and "lat" not in changes:
         changes.pop("crs", None)
-    household = register.update_household(conn, household_id, based_on, changes, settings.region_bbox)
-    etag(response, household["version"])
-    return household
+    return tagged(response, register.update_household(conn, household_id, based_on, changes,
+                                                      settings.region_bbox))
 
 
 @router.put("/households/{household_id}", response_model=HouseholdDetail)
-def replace_household(conn: Conn, settings: AppSettings, household_id: HouseholdId, body: HouseholdPut,
-                      response: Response, if_match: Annotated[str | None, Header()] = None) -> dict:
-    return _update(conn, settings, household_id, body.model_dump(), body.version, if_match, response)
+def replace_household(conn: Conn, settings: AppSettings, household_id: DbId, body: HouseholdPut,
+                      response: Response, if_match: IfMatch = None) -> dict:
+    return _update(conn, settings, household_id, body.model_dump(), if_match, response)
 
 
 @router.patch("/households/{household_id}", response_model=HouseholdDetail)
-def patch_household(conn: Conn, settings: AppSettings, household_id: HouseholdId, body: HouseholdPatch,
-                    response: Response, if_match: Annotated[str | None, Header()] = None) -> dict:
+def patch_household(conn: Conn, settings: AppSettings, household_id: DbId, body: HouseholdPatch,
+                    response: Response, if_match: IfMatch = None) -> dict:
     changes = body.model_dump(exclude_unset=True)
     if "address" in changes and changes["address"] is None:
         raise InvalidInput.one("address", "must not be blank")
-    return _update(conn, settings, household_id, changes, body.version, if_match, response)
+    return _update(conn, settings, household_id, changes, if_match, response)
 
 
 @router.delete("/households/{household_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_household(conn: Conn, household_id: HouseholdId,
-                     if_match: Annotated[str | None, Header()] = None) -> Response:
+def delete_household(conn: Conn, household_id: DbId, if_match: IfMatch = None) -> Response:
     """Delete a household and its members; with If-Match only if still at that version."""
-    register.delete_household(conn, household_id, resolve_version(None, if_match) if if_match else None)
+    register.delete_household(conn, household_id, delete_version(if_match))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

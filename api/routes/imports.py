@@ -12,9 +12,9 @@ from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
 from api.deps import AppSettings, Conn
+from gis.catalog import export_layer, import_file, layer_spec
 from gis.errors import InvalidInput, TooLarge
-from gis.interop.exporting import export_layer
-from gis.interop.importing import import_file, layer_spec
+from gis.interop.fieldmap import parse_field_map
 from gis.interop.readers import SUFFIXES
 
 router = APIRouter(tags=["import and export (导入导出)"])
@@ -24,17 +24,6 @@ _SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": ".csv",
 _MEDIA = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
           "shp": "application/zip", "csv": "text/csv; charset=utf-8",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def parse_field_map(pairs: list[str]) -> dict[str, str]:
-    """["ref=osm_id", "category=type"] -> {"ref": "osm_id", "category": "type"}."""
-    mapping: dict[str, str] = {}
-    for pair in pairs:
-        target, sep, column = pair.partition("=")
-        if not sep or not target.strip() or not column.strip():
-            raise InvalidInput.one("field", f"{pair!r} must be FIELD=COLUMN, e.g. ref=osm_id")
-        mapping[target.strip()] = column.strip()
-    return mapping
 
 
 def save_upload(upload: UploadFile, path: Path, limit_mb: int) -> None:
@@ -61,9 +50,7 @@ def upload(
     id_field: Annotated[str | None, Query(description="the column holding the record's id (ref)")] = None,
 ) -> dict[str, Any]:
     spec = layer_spec(layer)  # an unknown layer is a 404 before the upload is stored
-    mapping = parse_field_map(field or [])
-    if id_field:
-        mapping["ref"] = id_field
+    mapping = parse_field_map(field or [], ref=id_field)
     name = Path(file.filename or "").name
     if Path(name).suffix.lower() not in SUFFIXES:
         raise InvalidInput.one("file", f"{name or 'the upload'}: unknown format, use "

@@ -14,15 +14,13 @@ from fastapi.responses import JSONResponse, Response
 
 from api.deps import Conn
 from api.errors import error_body
-from api.policy import COLLECTIONS
+from api.routes.ogc_openapi import GEOJSON, JSON, OPENAPI, openapi_document, property_schema
 from gis.errors import InvalidInput, NotFound, Problem
 from gis.ogc import items as ogc
+from gis.ogc.collections import Collection, visible_collections
 
 router = APIRouter(prefix="/ogc", tags=["OGC API - Features"])
 
-JSON = "application/json"
-GEOJSON = "application/geo+json"
-OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -44,15 +42,13 @@ ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filte
                 "filter-crs", "f"}
 
 
-def _visible(request: Request, conn: Conn) -> list[ogc.Collection]:
-    """The collections the caller's roles may read (api/policy.py) and whose tables exist."""
+def _visible(request: Request, conn: Conn) -> list[Collection]:
+    """The collections the caller's roles may read (gis/access/roles.py) and whose tables exist."""
     user = getattr(request.state, "user", None)
-    roles = user.roles if user is not None else frozenset()
-    return [c for c in ogc.visible_collections(conn, user)
-            if c.id in COLLECTIONS and COLLECTIONS[c.id].roles & roles]
+    return visible_collections(conn, user.roles if user is not None else frozenset())
 
 
-def _visible_one(request: Request, conn: Conn, collection_id: str) -> ogc.Collection:
+def _visible_one(request: Request, conn: Conn, collection_id: str) -> Collection:
     found = next((c for c in _visible(request, conn) if c.id == collection_id), None)
     if found is None:
         raise NotFound("collection", collection_id)
@@ -91,7 +87,7 @@ def conformance() -> dict[str, Any]:
     return {"conformsTo": CONFORMANCE}
 
 
-def _collection_json(base: str, coll: ogc.Collection, extent: list[float] | None) -> dict[str, Any]:
+def _collection_json(base: str, coll: Collection, extent: list[float] | None) -> dict[str, Any]:
     url = f"{base}/collections/{coll.id}"
     body: dict[str, Any] = {
         "id": coll.id, "title": coll.title, "description": coll.description, "itemType": "feature",
@@ -131,7 +127,7 @@ def queryables(collection_id: str, request: Request, conn: Conn) -> Response:
     props: dict[str, Any] = {"geom": {"title": "Geometry", "format": f"geometry-{coll.geometry_type.lower()}"
                                       if coll.geometry_type != "Geometry" else "geometry-any"}}
     for p in coll.queryable_properties():
-        props[p.name] = _schema(p)
+        props[p.name] = property_schema(p)
     body = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{_base(request)}/collections/{coll.id}/queryables",
@@ -140,13 +136,7 @@ def queryables(collection_id: str, request: Request, conn: Conn) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), media_type="application/schema+json")
 
 
-def _schema(p: ogc.Property) -> dict[str, Any]:
-    if p.type == "date":
-        return {"type": "string", "format": "date", "title": p.title or p.name}
-    return {"type": p.type, "title": p.title or p.name}
-
-
-def _parse_items(coll: ogc.Collection, request: Request) -> ogc.ItemsQuery:
+def _parse_items(coll: Collection, request: Request) -> ogc.ItemsQuery:
     qp = request.query_params
     problems: list[Problem] = []
     queryable = {p.name: p for p in coll.queryable_properties()}
@@ -229,66 +219,3 @@ def feature(collection_id: str, feature_id: str, request: Request, conn: Conn,
 def openapi(request: Request, conn: Conn) -> Response:
     doc = openapi_document(_base(request), _visible(request, conn))
     return Response(json.dumps(doc, ensure_ascii=False), media_type=OPENAPI)
-
-
-def _param(name: str, description: str, schema: dict[str, Any], style: str | None = None) -> dict[str, Any]:
-    p: dict[str, Any] = {"name": name, "in": "query", "required": False, "description": description,
-                         "schema": schema}
-    if style:
-        p |= {"style": style, "explode": False}
-    return p
-
-
-def openapi_document(base: str, colls: list[ogc.Collection]) -> dict[str, Any]:
-    """The OGC API as OpenAPI 3.0: each collection's items path lists its queryables as parameters,
-    which is what makes GDAL forward an attribute filter to the server."""
-    crs_enum = {"type": "string", "enum": [c.uri for c in ogc.SUPPORTED_CRS]}
-    standard = [
-        _param("limit", "Number of features per page (default 100, at most 10000)",
-               {"type": "integer", "minimum": 1, "maximum": ogc.MAX_LIMIT, "default": ogc.DEFAULT_LIMIT}),
-        _param("offset", "Features to skip (paging)", {"type": "integer", "minimum": 0, "default": 0}),
-        _param("bbox", "minx,miny,maxx,maxy in bbox-crs (default CRS84: lon,lat)",
-               {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, style="form"),
-        _param("bbox-crs", "CRS of bbox", crs_enum),
-        _param("crs", "CRS of the response geometries", crs_enum),
-        _param("datetime", "Accepted for conformance; the collections have no temporal extent",
-               {"type": "string"}),
-        _param("filter", "CQL2-text filter on the queryables", {"type": "string"}),
-        _param("filter-lang", "Filter language", {"type": "string", "enum": ["cql2-text"]}),
-        _param("filter-crs", "CRS of geometries in the filter", crs_enum),
-    ]
-    error = {"description": "Bad request", "content": {JSON: {"schema": {"type": "object"}}}}
-    paths: dict[str, Any] = {
-        "/": {"get": {"summary": "Landing page", "operationId": "getLandingPage",
-                      "responses": {"200": {"description": "Links to the API, conformance and data"}}}},
-        "/conformance": {"get": {"summary": "Conformance classes", "operationId": "getConformance",
-                                 "responses": {"200": {"description": "conformsTo"}}}},
-        "/collections": {"get": {"summary": "Collections", "operationId": "getCollections",
-                                 "responses": {"200": {"description": "The collections"}}}},
-    }
-    for c in colls:
-        props = [_param(p.name, f"Features whose {p.name} equals this value", _schema(p))
-                 for p in c.queryable_properties()]
-        paths[f"/collections/{c.id}"] = {"get": {
-            "summary": c.title, "operationId": f"describe_{c.id}",
-            "responses": {"200": {"description": "The collection"}, "404": {"description": "Not found"}}}}
-        paths[f"/collections/{c.id}/items"] = {"get": {
-            "summary": f"{c.title}: features", "operationId": f"getFeatures_{c.id}",
-            "parameters": standard + props,
-            "responses": {"200": {"description": "GeoJSON FeatureCollection",
-                                  "content": {GEOJSON: {"schema": {"type": "object"}}}},
-                          "400": error}}}
-        paths[f"/collections/{c.id}/items/{{featureId}}"] = {"get": {
-            "summary": f"{c.title}: one feature", "operationId": f"getFeature_{c.id}",
-            "parameters": [{"name": "featureId", "in": "path", "required": True,
-                            "schema": {"type": "string"}},
-                           _param("crs", "CRS of the response geometry", crs_enum)],
-            "responses": {"200": {"description": "GeoJSON Feature", "content": {GEOJSON: {}}},
-                          "404": {"description": "Not found"}}}}
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "gridmap OGC API - Features", "version": "1.0.0",
-                 "description": "Grid management layers (网格化管理) as OGC API - Features."},
-        "servers": [{"url": base}],
-        "paths": paths,
-    }

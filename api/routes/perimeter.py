@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
+from api.params import XLSX
 from gis.perimeter import rules as perimeter_rules
 from gis.perimeter.check import Scope, perimeter_violations
 from gis.perimeter.export import as_csv, as_geojson, as_xlsx
@@ -20,7 +21,6 @@ from layers.shell import render_html
 
 router = APIRouter(tags=["perimeter"])
 Format = Literal["json", "geojson", "csv", "xlsx"]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # The four answers of a check, declared so that OpenAPI clients know each content type.
 CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {
     "application/json": {}, "application/geo+json": {}, "text/csv": {}, XLSX: {}},

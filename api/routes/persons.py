@@ -3,43 +3,34 @@ update, delete. ID numbers and phones are masked in every response."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import Conn
+from api.params import (
+    BIGINT,
+    AreaQuery,
+    DbId,
+    IfMatch,
+    Paging,
+    Version,
+    delete_version,
+    resolve_version,
+    tagged,
+)
 from api.security import require_unmask_right
 from gis.access import audit
-from gis.errors import InvalidInput
-from gis.register import households as register
+from gis.register import persons as register
 
 router = APIRouter(tags=["persons"])
 
-BIGINT = 2**63 - 1
-PersonId = Annotated[int, Path(ge=1, le=BIGINT)]
-GRID_CODE = r"^[1-9][0-9]{14}$"
-COMMUNITY_CODE = r"^[1-9][0-9]{11}$"
 Relation = Literal["head", "spouse", "child", "parent", "grandchild", "sibling", "other"]
 Residence = Literal["registered", "floating"]
 Employment = Literal["employed", "unemployed", "retired", "student", "preschool", "other"]
-
-
-def resolve_version(body_version: int | None, if_match: str | None) -> int:
-    """The version an edit is based on, from the body or an If-Match header ("3", W/"3")."""
-    if body_version is not None:
-        return body_version
-    if if_match:
-        tag = if_match.strip().removeprefix("W/").strip('"')
-        if tag.isdigit() and len(tag) < 10:
-            return int(tag)
-        raise InvalidInput.one("If-Match", 'must be the version number, e.g. "3"')
-    raise InvalidInput.one("version", "required: send the version you edited (body field or If-Match header)")
-
-
-def etag(response: Response, version: int) -> None:
-    response.headers["ETag"] = f'"{version}"'
 
 
 class PersonOut(BaseModel):
@@ -88,7 +79,7 @@ class PersonPatch(BaseModel):
     disabled: bool | None = None
     activist: bool | None = None
     volunteer: bool | None = None
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: Version = None
 
 
 class PersonIn(BaseModel):
@@ -111,44 +102,39 @@ class PersonIn(BaseModel):
 
 
 class PersonPut(PersonIn):
-    version: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    version: Version = None
+
+
+@dataclass
+class PersonQuery(AreaQuery):
+    household: Annotated[int | None, Query(ge=1, le=BIGINT)] = None
+    residence: Residence | None = None
+    key_person: Annotated[str | None, Query(max_length=50, description="a category, or any")] = None
+    poverty: Annotated[str | None, Query(max_length=50, description="a status, or any")] = None
+    employment: Employment | Literal["unknown"] | None = None
+    elderly_alone: bool | None = None
+    disabled: bool | None = None
+    activist: bool | None = None
+    volunteer: bool | None = None
+    q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None
 
 
 @router.post("/persons", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
 def create_person(conn: Conn, body: PersonIn, response: Response) -> dict:
     person = register.create_person(conn, body.model_dump())
-    etag(response, person["version"])
     response.headers["Location"] = f"/persons/{person['id']}"
-    return person
+    return tagged(response, person)
 
 
 @router.get("/persons", response_model=PersonPage)
-def list_persons(
-    conn: Conn,
-    grid: Annotated[str | None, Query(pattern=GRID_CODE)] = None,
-    community: Annotated[str | None, Query(pattern=COMMUNITY_CODE)] = None,
-    household: Annotated[int | None, Query(ge=1, le=BIGINT)] = None,
-    residence: Residence | None = None,
-    key_person: Annotated[str | None, Query(max_length=50, description="a category, or any")] = None,
-    poverty: Annotated[str | None, Query(max_length=50, description="a status, or any")] = None,
-    employment: Employment | Literal["unknown"] | None = None,
-    elderly_alone: bool | None = None,
-    disabled: bool | None = None,
-    activist: bool | None = None,
-    volunteer: bool | None = None,
-    q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None,
-    limit: Annotated[int, Query(ge=1, le=register.MAX_LIMIT)] = 100,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-) -> dict:
-    return register.list_persons(
-        conn, limit=limit, offset=offset, grid=grid, community=community, household=household,
-        residence=residence, key_person=key_person, poverty=poverty, employment=employment,
-        elderly_alone=elderly_alone, disabled=disabled, activist=activist, volunteer=volunteer, q=q)
+def list_persons(conn: Conn, query: Annotated[PersonQuery, Depends()],
+                 paging: Annotated[Paging, Depends()]) -> dict:
+    return register.list_persons(conn, **asdict(paging), **asdict(query))
 
 
 @router.get("/persons/{person_id}", response_model=PersonOut)
 def get_person(
-    conn: Conn, request: Request, person_id: PersonId, response: Response,
+    conn: Conn, request: Request, person_id: DbId, response: Response,
     unmasked: Annotated[bool, Query(description="the full ID number and phone; for roles holding the "
                                                 "register right, and written to the audit log")] = False,
 ) -> dict:
@@ -157,34 +143,28 @@ def get_person(
     person = register.get_person(conn, person_id, unmasked=unmasked)
     if unmasked:
         audit.record(conn, "read", "persons.unmasked", {"fields": ["id_number", "phone"]}, ids=[person_id])
-    etag(response, person["version"])
-    return person
+    return tagged(response, person)
 
 
-def _update(conn: Conn, person_id: int, changes: dict, partial: bool, version: int | None,
-            if_match: str | None, response: Response) -> dict:
-    based_on = resolve_version(version, if_match)
-    changes.pop("version", None)
-    person = register.update_person(conn, person_id, based_on, changes, partial=partial)
-    etag(response, person["version"])
-    return person
+def _update(conn: Conn, person_id: int, changes: dict, partial: bool, if_match: str | None,
+            response: Response) -> dict:
+    based_on = resolve_version(changes.pop("version", None), if_match)
+    return tagged(response, register.update_person(conn, person_id, based_on, changes, partial=partial))
 
 
 @router.put("/persons/{person_id}", response_model=PersonOut)
-def replace_person(conn: Conn, person_id: PersonId, body: PersonPut, response: Response,
-                   if_match: Annotated[str | None, Header()] = None) -> dict:
-    return _update(conn, person_id, body.model_dump(), False, body.version, if_match, response)
+def replace_person(conn: Conn, person_id: DbId, body: PersonPut, response: Response,
+                   if_match: IfMatch = None) -> dict:
+    return _update(conn, person_id, body.model_dump(), False, if_match, response)
 
 
 @router.patch("/persons/{person_id}", response_model=PersonOut)
-def patch_person(conn: Conn, person_id: PersonId, body: PersonPatch, response: Response,
-                 if_match: Annotated[str | None, Header()] = None) -> dict:
-    return _update(conn, person_id, body.model_dump(exclude_unset=True), True, body.version, if_match,
-                   response)
+def patch_person(conn: Conn, person_id: DbId, body: PersonPatch, response: Response,
+                 if_match: IfMatch = None) -> dict:
+    return _update(conn, person_id, body.model_dump(exclude_unset=True), True, if_match, response)
 
 
 @router.delete("/persons/{person_id}", status_code=status.HTTP_204_NO_CONTENT)
-def delete_person(conn: Conn, person_id: PersonId,
-                  if_match: Annotated[str | None, Header()] = None) -> Response:
-    register.delete_person(conn, person_id, resolve_version(None, if_match) if if_match else None)
+def delete_person(conn: Conn, person_id: DbId, if_match: IfMatch = None) -> Response:
+    register.delete_person(conn, person_id, delete_version(if_match))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
+from api.params import BIGINT, DbId
 from gis.roads import coverage as road_coverage
 from gis.roads import cutting as road_cutting
 from gis.roads import frontage as road_frontage
@@ -19,7 +20,6 @@ from layers.shell import render_html
 
 router = APIRouter(tags=["road sections (责任路段)"])
 
-SectionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 On = Annotated[date | None, Query(description="the day to look at; default today")]
 MAP_SECTION_LIMIT = 20_000  # a GeoJson layer stays usable in a browser up to a few 10k lines
 
@@ -66,7 +66,7 @@ def overlaps(conn: Conn, tolerance_m: Annotated[float, Query(ge=0, le=1000)] = 1
 @router.get("/roads/frontage", summary="Frontage (门前三包) of each shop on its nearest section")
 def frontage(conn: Conn,
              category: Annotated[list[str] | None, Query(description="place categories; default all")] = None,
-             section_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+             section_id: Annotated[int | None, Query(ge=1, le=BIGINT)] = None,
              max_distance_m: Annotated[float, Query(gt=0, le=500)] = road_frontage.MAX_SHOP_DISTANCE_M,
              ) -> list[dict[str, Any]]:
     rows = road_frontage.frontage(conn, "place", category, section_id, max_distance_m)
@@ -80,7 +80,7 @@ def sections(
     community: Annotated[str | None, Query(max_length=12)] = None,
     grid: Annotated[str | None, Query(max_length=15)] = None,
     street: Annotated[str | None, Query(max_length=100)] = None,
-    unit_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    unit_id: Annotated[int | None, Query(ge=1, le=BIGINT)] = None,
     assigned: Annotated[bool | None, Query(description="only (un)assigned sections")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0)] = 0,
@@ -90,13 +90,13 @@ def sections(
 
 
 @router.get("/sections/{section_id}", summary="One section, live or retired")
-def section(section_id: SectionId, conn: Conn) -> dict[str, Any]:
+def section(section_id: DbId, conn: Conn) -> dict[str, Any]:
     return roads.get_section(conn, section_id)
 
 
 @router.post("/sections/{section_id}/split", status_code=201,
              summary="Split a section by hand at the point nearest to lon/lat (within 5 m)")
-def split(section_id: SectionId, point: SplitRequest, conn: Conn) -> dict[str, Any]:
+def split(section_id: DbId, point: SplitRequest, conn: Conn) -> dict[str, Any]:
     ids = road_cutting.split_section(conn, section_id, point.lon, point.lat)
     return {"sections": [roads.get_section(conn, i) for i in ids]}
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 
 from api.deps import Conn
-from api.routes.communities import COMMUNITY_CODE
-from api.routes.grids import GRID_CODE
+from api.params import AreaQuery
 from gis.errors import InvalidInput
 from gis.register.stats import statistics
 
@@ -32,12 +31,10 @@ class Statistics(BaseModel):
 
 
 @router.get("/stats", response_model=Statistics)
-def get_statistics(conn: Conn,
-                   grid: Annotated[str | None, Query(pattern=GRID_CODE)] = None,
-                   community: Annotated[str | None, Query(pattern=COMMUNITY_CODE)] = None) -> dict:
+def get_statistics(conn: Conn, area: Annotated[AreaQuery, Depends()]) -> dict:
     """四清 figures: households, persons, registered/floating (流动人口), employment, key persons
     (重点人员) by category, poor groups (低保/特困...) by status, elderly alone, disabled, activists,
     volunteers. Without filters: all communities (the street), each community and each grid."""
-    if grid is not None and community is not None:
+    if area.grid is not None and area.community is not None:
         raise InvalidInput.one("grid", "give grid or community, not both")
-    return statistics(conn, grid=grid, community=community)
+    return statistics(conn, grid=area.grid, community=area.community)

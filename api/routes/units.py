@@ -5,17 +5,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Conn
+from api.params import XLSX, DbId
 from gis.roads import units as road_units
 from gis.roads.roster import roster_workbook
 
 router = APIRouter(tags=["responsible units (责任单位)"])
 
-UnitId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 Kind = Literal["government", "institution", "enterprise", "school", "community", "shop", "other"]
 
 
@@ -44,24 +43,24 @@ def create_unit(unit: UnitIn, conn: Conn) -> dict[str, Any]:
 
 
 @router.get("/units/{unit_id}", summary="One unit")
-def get_unit(unit_id: UnitId, conn: Conn) -> dict[str, Any]:
+def get_unit(unit_id: DbId, conn: Conn) -> dict[str, Any]:
     return road_units.get_unit(conn, unit_id)
 
 
 @router.patch("/units/{unit_id}", summary="Change a unit's name, kind, contact or phone")
-def update_unit(unit_id: UnitId, unit: UnitUpdate, conn: Conn) -> dict[str, Any]:
+def update_unit(unit_id: DbId, unit: UnitUpdate, conn: Conn) -> dict[str, Any]:
     return road_units.update_unit(conn, unit_id, unit.model_dump(exclude_unset=True))
 
 
 @router.delete("/units/{unit_id}", status_code=204, summary="Delete a unit that never held a section")
-def delete_unit(unit_id: UnitId, conn: Conn) -> Response:
+def delete_unit(unit_id: DbId, conn: Conn) -> Response:
     road_units.delete_unit(conn, unit_id)
     return Response(status_code=204)
 
 
 @router.get("/units/{unit_id}/roster.xlsx", summary="The unit's weekly duty roster as XLSX",
             response_class=Response, responses={200: {"content": {XLSX: {}}}})
-def roster(unit_id: UnitId, conn: Conn,
+def roster(unit_id: DbId, conn: Conn,
            on: Annotated[date | None, Query(description="sections held on or after; default today")] = None,
            ) -> Response:
     body = roster_workbook(conn, unit_id, on)

@@ -23,9 +23,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from gis.access.roles import ROLES, WORKER
 from gis.errors import Conflict, GridmapError, InvalidInput, NotFound, Problem
 
-ROLES: tuple[str, ...] = ("admin", "grid_worker", "inspector", "planner", "viewer")
 APP_ROLE = "gridmap_app"  # the non-superuser database role every request runs as
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 SCOPE_RE = re.compile(r"^([1-9][0-9]{5}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?$")
@@ -143,7 +143,7 @@ def grant(conn: psycopg.Connection, username: str, role: str, scope: str = "") -
         problems.append(Problem("role", f"must be one of {', '.join(ROLES)}"))
     if not SCOPE_RE.fullmatch(scope):
         problems.append(Problem("scope", "'' (everything) or a 6, 9, 12 or 15-digit code"))
-    elif role == "grid_worker" and len(scope) != 15:
+    elif role == WORKER and len(scope) != 15:
         problems.append(Problem("scope", "a grid worker (网格员) is granted grids: a 15-digit grid code"))
     if problems:
         raise InvalidInput(problems)
@@ -232,8 +232,8 @@ def demo_users(conn: psycopg.Connection) -> list[dict]:
     first_grid = conn.execute("SELECT min(code) FROM grid").fetchone()
     made = []
     for role in ROLES:
-        scope = (first_grid[0] or "") if role == "grid_worker" and first_grid else ""
-        if role == "grid_worker" and not scope:
+        scope = (first_grid[0] or "") if role == WORKER and first_grid else ""
+        if role == WORKER and not scope:
             continue  # no grid yet to serve
         username, password = f"demo-{role.replace('_', '-')}", secrets.token_urlsafe(9)
         try:

@@ -5,6 +5,8 @@ Plain data, so that the generator (gis/demo/street.py) stays about how the stree
 
 from __future__ import annotations
 
+from gis.perimeter.specs import SCHOOL_LEVELS
+
 # Surnames (姓) with weights in per mille: roughly the national frequencies of the Ministry of Public
 # Security's 2020 name report (《二〇二〇年全国姓名报告》), tilted toward southern Hunan
 # (李, 刘, 陈, 罗, 彭, 谭, 曾, 邓, 唐, 肖, 雷, 曹 are more common in Chenzhou than nationally).
@@ -53,14 +55,9 @@ ROAD_STEMS = (
 EW_SUFFIXES = ("路", "大道", "路", "东路")
 NS_SUFFIXES = ("路", "街", "北路", "南路")
 
-# Schools (学校) by level: name patterns filled with a road or community stem.
-SCHOOL_SUFFIX = {
-    "kindergarten": "幼儿园",
-    "primary": "小学",
-    "middle": "中学",
-    "high": "高级中学",
-    "vocational": "职业技术学校",
-}
+# The last word of a school's (学校) name, by level (the perimeter's vocabulary: a level added there
+# must get its word here, or this import fails).
+SCHOOL_SUFFIX = dict(zip(SCHOOL_LEVELS, ("幼儿园", "小学", "中学", "高级中学", "职业技术学校"), strict=True))
 
 # Business categories of the school-perimeter rule and their share of a street's shops.
 PLACE_CATEGORIES: dict[str, float] = {

@@ -3,7 +3,7 @@
 ``generate_street`` draws the whole street from one seed (same arguments, same frames, byte for
 byte): communities cut into grids that tile them exactly, grid workers, buildings, households,
 persons with valid ID numbers and the tags of 四清四掌握, schools, shops and roads.
-``load_demo`` writes the layers through the importer (gis.importing.load_frame), so the demo data
+``load_demo`` writes the layers through the importer (gis.catalog.load_frame), so the demo data
 passes the same checks as a user's file.
 """
 
@@ -21,6 +21,8 @@ import shapely
 from psycopg import sql
 from pyproj import CRS, Transformer
 
+from gis.catalog import LAYERS, load_frame
+from gis.demo.buildings import allocate_households, household_points, household_rooms, misplace
 from gis.demo.division import Division, add_lanes, build_division
 from gis.demo.facilities import build_places, build_schools, school_grids
 from gis.demo.names import (
@@ -31,18 +33,14 @@ from gis.demo.names import (
     ROAD_STEMS,
     STREET_NAMES,
 )
-from gis.demo.register import (
+from gis.demo.people import (
     EMPLOYMENTS,
     KEY_PERSON_SHARE,
     POVERTY,
     RELATIONS,
-    allocate_households,
     build_people,
     grid_workers,
-    household_points,
-    household_rooms,
     household_sizes,
-    misplace,
     person_names,
     phones,
 )
@@ -326,8 +324,6 @@ def load_demo(conn: psycopg.Connection, street: DemoStreet, progress: Progress |
 
     All or nothing: inside the caller's transaction when one is open (the caller commits), else in a
     transaction of its own."""
-    from gis.interop.importing import LAYERS, load_frame
-
     counts: dict[str, int] = {}
     with conn.transaction():
         for layer, frame in street.layers().items():

@@ -2,7 +2,8 @@
 
 The layer's ``export_sql`` selects the rows (filtered by community or grid); the file format
 follows the extension. CSV/XLSX carry lon/lat for points and WKT otherwise, so that every export
-can be imported again (the round trip is tested).
+can be imported again (the round trip is tested). Everything here takes a LayerSpec; finding a
+layer by its name is gis/catalog.py's job.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import shapely
 from gis.codes import mask_id_number, mask_phone
 from gis.crs import from_wgs84, output_crs
 from gis.errors import InvalidInput
-from gis.interop.importing import layer_spec
+from gis.interop.layerspec import LayerSpec
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
            ".csv": "CSV", ".xlsx": "XLSX"}
@@ -32,10 +33,10 @@ MASKS = {"id_number": mask_id_number, "phone": mask_phone}
 CSV_ENCODINGS = {"utf-8": "utf-8", "utf8": "utf-8", "utf-8-sig": "utf-8", "gbk": "gbk", "cp936": "gbk"}
 
 
-def layer_frame(conn: psycopg.Connection, layer: str, *, crs: str = "EPSG:4326", community: str | None = None,
-                grid: str | None = None, unmasked: bool = False) -> pd.DataFrame | gpd.GeoDataFrame:
+def layer_frame(conn: psycopg.Connection, spec: LayerSpec, *, crs: str = "EPSG:4326",
+                community: str | None = None, grid: str | None = None, unmasked: bool = False
+                ) -> pd.DataFrame | gpd.GeoDataFrame:
     """The layer's rows as a frame in the output CRS, personal fields masked unless ``unmasked``."""
-    spec = layer_spec(layer)
     if spec.export_sql is None:
         raise InvalidInput.one("layer", f"{spec.name} cannot be exported")
     cur = conn.execute(spec.export_sql, {"community": community, "grid": grid})
@@ -117,22 +118,29 @@ def _encoding(name: str | None) -> str:
     raise InvalidInput.one("encoding", f"unknown encoding {name!r}: use utf-8 or gbk")
 
 
-def export_layer(conn: psycopg.Connection, layer: str, path: str | Path, *, crs: str = "EPSG:4326",
-                 community: str | None = None, grid: str | None = None, unmasked: bool = False,
-                 encoding: str = "utf-8") -> int:
-    """Write a layer to ``path`` in the format its extension names. Returns the number of rows.
-
-    ``encoding`` (utf-8 or gbk) applies to CSV; the other formats are always UTF-8."""
-    path = Path(path)
-    driver = FORMATS.get(path.suffix.lower())
+def file_format(path: str | Path, encoding: str = "utf-8") -> tuple[str, str]:
+    """The driver the extension of ``path`` names and the CSV text encoding; InvalidInput if either is
+    unknown, or if a non-UTF-8 encoding is asked of a format other than CSV."""
+    suffix = Path(path).suffix
+    driver = FORMATS.get(suffix.lower())
     if driver is None:
-        raise InvalidInput.one("format", f"unknown format {path.suffix or '(none)'}: use "
+        raise InvalidInput.one("format", f"unknown format {suffix or '(none)'}: use "
                                          f"{', '.join(sorted(FORMATS))}")
     text_encoding = _encoding(encoding)
     if text_encoding != "utf-8" and driver != "CSV":
         raise InvalidInput.one("encoding", f"{text_encoding} is for CSV only: {driver} is always UTF-8")
-    spec = layer_spec(layer)
-    frame = layer_frame(conn, spec.name, crs=crs, community=community, grid=grid, unmasked=unmasked)
+    return driver, text_encoding
+
+
+def export_layer(conn: psycopg.Connection, spec: LayerSpec, path: str | Path, *, crs: str = "EPSG:4326",
+                 community: str | None = None, grid: str | None = None, unmasked: bool = False,
+                 encoding: str = "utf-8") -> int:
+    """Write layer ``spec`` to ``path`` in the format its extension names. Returns the number of rows.
+
+    ``encoding`` (utf-8 or gbk) applies to CSV; the other formats are always UTF-8."""
+    path = Path(path)
+    driver, text_encoding = file_format(path, encoding)
+    frame = layer_frame(conn, spec, crs=crs, community=community, grid=grid, unmasked=unmasked)
     spatial = isinstance(frame, gpd.GeoDataFrame)
     if driver == "CSV":
         path.write_bytes(_csv_bytes(_table(frame), text_encoding))

@@ -1,9 +1,11 @@
 """What an importable layer looks like: its fields, geometry and the SQL that moves staged rows in.
 
-The importer (gis/interop/importing.py) reads a file into a frame, maps columns to these fields, validates
-values in Python (types, vocabularies, checksums, geometry, region), COPYs the rows into a temporary
-table called ``staging`` and then runs ``check_sql`` (set-based checks needing the database, e.g. an
-unknown parent ref) and ``insert_sql`` (one INSERT ... SELECT FROM staging) in one transaction.
+The importer reads a file into a frame, maps columns to these fields and validates values in Python
+(types, vocabularies, checksums, geometry, region: gis/interop/validate.py), then COPYs the rows into a
+temporary table called ``staging`` and runs ``check_sql`` (set-based checks needing the database, e.g.
+an unknown parent ref) and ``insert_sql`` (one INSERT ... SELECT FROM staging) in one transaction
+(gis/interop/importing.py). Each capability declares its layers beside it (``specs.py``); gis/catalog.py
+lists them by name.
 """
 
 from __future__ import annotations

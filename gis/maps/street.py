@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from gis.errors import InvalidInput, NotFound
 from gis.perimeter.specs import PLACE_CATEGORIES
@@ -56,38 +57,36 @@ SELECT (SELECT json_build_object('type', 'FeatureCollection', 'features', coales
        (SELECT coalesce(sum(households), 0) FROM n) AS households_n
 """
 
-# Households in a box: [id, lat, lon, placement (0 inside, 1 border, 2 outside), address, grid, persons].
-_HOUSEHOLDS = """
-WITH h AS (
-    SELECT h.id, h.geom, h.placement, h.address, h.grid_code
-    FROM household h WHERE h.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
-    ORDER BY h.id LIMIT %(limit)s + 1
+# The rows of a table inside a box as JSON text {truncated, rows: [[id, lat, lon, ...columns], ...]}:
+# the first %(limit)s by id, one more fetched to tell whether the answer was cut (numbered after the
+# LIMIT, so that the sort keeps only the first rows).
+_IN_BOX = """
+WITH t AS (
+    SELECT t.id, t.geom, {fields}
+    FROM {table} t WHERE t.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
+    ORDER BY t.id LIMIT %(limit)s + 1
 )
 SELECT json_build_object(
     'truncated', count(*) > %(limit)s,
     'rows', coalesce(json_agg(json_build_array(
-        h.id, round(ST_Y(h.geom)::numeric, 6), round(ST_X(h.geom)::numeric, 6),
-        array_position(enum_range(NULL::grid_placement), h.placement) - 1,
-        h.address, h.grid_code, m.persons) ORDER BY h.id) FILTER (WHERE h.rn <= %(limit)s), '[]'))::text
-FROM (SELECT h.*, row_number() OVER (ORDER BY h.id) AS rn FROM h) h
-CROSS JOIN LATERAL (SELECT count(*) AS persons FROM person p WHERE p.household_id = h.id) m
+        r.id, round(ST_Y(r.geom)::numeric, 6), round(ST_X(r.geom)::numeric, 6), {columns})
+        ORDER BY r.id) FILTER (WHERE r.rn <= %(limit)s), '[]'))::text
+FROM (SELECT t.*, row_number() OVER (ORDER BY t.id) AS rn FROM t) r{join}
 """
 
-# Places in a box: [id, lat, lon, category (index into PLACE_CATEGORIES), name, address].
-_PLACES = """
-WITH p AS (
-    SELECT p.id, p.geom, p.category, p.name, p.address, row_number() OVER (ORDER BY p.id) AS rn
-    FROM place p WHERE p.geom && ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326)
-    ORDER BY p.id LIMIT %(limit)s + 1
-)
-SELECT json_build_object(
-    'truncated', count(*) > %(limit)s,
-    'rows', coalesce(json_agg(json_build_array(
-        p.id, round(ST_Y(p.geom)::numeric, 6), round(ST_X(p.geom)::numeric, 6),
-        array_position(%(categories)s::text[], p.category) - 1, p.name, p.address)
-        ORDER BY p.id) FILTER (WHERE p.rn <= %(limit)s), '[]'))::text
-FROM p
-"""
+# Households: [..., placement (0 inside, 1 border, 2 outside), address, grid, persons].
+_HOUSEHOLDS = sql.SQL(_IN_BOX).format(
+    table=sql.Identifier("household"), fields=sql.SQL("t.placement, t.address, t.grid_code"),
+    columns=sql.SQL("array_position(enum_range(NULL::grid_placement), r.placement) - 1, "
+                    "r.address, r.grid_code, m.persons"),
+    join=sql.SQL("\nCROSS JOIN LATERAL (SELECT count(*) AS persons FROM person p"
+                 " WHERE p.household_id = r.id) m"))
+
+# Places: [..., category (index into PLACE_CATEGORIES), name, address].
+_PLACES = sql.SQL(_IN_BOX).format(
+    table=sql.Identifier("place"), fields=sql.SQL("t.category, t.name, t.address"),
+    columns=sql.SQL("array_position(%(categories)s::text[], r.category) - 1, r.name, r.address"),
+    join=sql.SQL(""))
 
 
 @dataclass

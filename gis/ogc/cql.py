@@ -9,7 +9,7 @@ unknown or unsupported is InvalidInput, so a client's typo is a 400, never a dat
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -50,54 +50,53 @@ class QueryableProperty(Protocol):
     def source(self) -> str: ...
 
 
+_EXPECTED = {"string": "text", "integer": "an integer", "number": "a number", "boolean": "true or false",
+             "date": "a date (YYYY-MM-DD)"}
+
+
+def _boolean_text(text: str) -> bool:
+    if text.lower() not in {"true", "false"}:
+        raise ValueError(text)
+    return text.lower() == "true"
+
+
+# How a property type reads its value from text (query parameters, CQL2 strings); surrounding
+# blanks are ignored except in a string.
+_FROM_TEXT: dict[str, Callable[[str], Any]] = {
+    "string": lambda text: text, "integer": lambda text: int(text.strip()),
+    "number": lambda text: float(text.strip()), "boolean": lambda text: _boolean_text(text.strip()),
+    "date": lambda text: date.fromisoformat(text.strip()),
+}
+
+
+def _from_python(kind: str, value: Any) -> Any:
+    """A non-text value already of the property's type (an integral float counts as an integer, a
+    timestamp as its date), or None."""
+    if isinstance(value, bool):
+        return value if kind == "boolean" else None
+    if kind == "integer" and isinstance(value, int | float):
+        return value if isinstance(value, int) else int(value) if value.is_integer() else None
+    if kind == "number" and isinstance(value, int | float):
+        return float(value)
+    if kind == "date" and isinstance(value, date):
+        return value.date() if isinstance(value, datetime) else value
+    return None
+
+
 def coerce_literal(kind: str, value: Any) -> Any:
     """A value as the Python type of a property type; ValueError says why it does not fit."""
     if value is None:
         return None
-    if kind == "string":
-        if isinstance(value, str):
-            return value
-        raise ValueError(f"expected text, got {value!r}")
-    if kind == "integer":
-        if isinstance(value, bool):
-            raise ValueError(f"expected an integer, got {value!r}")
-        if isinstance(value, int):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        if isinstance(value, str):
-            try:
-                return int(value.strip())
-            except ValueError:
-                pass
-        raise ValueError(f"expected an integer, got {value!r}")
-    if kind == "number":
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)
-        if isinstance(value, str):
-            try:
-                return float(value.strip())
-            except ValueError:
-                pass
-        raise ValueError(f"expected a number, got {value!r}")
-    if kind == "boolean":
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
-            return value.strip().lower() == "true"
-        raise ValueError(f"expected true or false, got {value!r}")
-    if kind == "date":
-        if isinstance(value, datetime):
-            return value.date()
-        if isinstance(value, date):
-            return value
-        if isinstance(value, str):
-            try:
-                return date.fromisoformat(value.strip())
-            except ValueError:
-                pass
-        raise ValueError(f"expected a date (YYYY-MM-DD), got {value!r}")
-    raise ValueError(f"unknown property type {kind}")
+    if kind not in _EXPECTED:
+        raise ValueError(f"unknown property type {kind}")
+    if isinstance(value, str):
+        try:
+            return _FROM_TEXT[kind](value)
+        except ValueError:
+            pass
+    elif (found := _from_python(kind, value)) is not None:
+        return found
+    raise ValueError(f"expected {_EXPECTED[kind]}, got {value!r}")
 
 
 @dataclass

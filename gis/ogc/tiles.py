@@ -26,11 +26,10 @@ class TileLayer:
     table: str
     attributes: tuple[str, ...]
     condition: str = "true"  # constant SQL on alias t
-    personal: bool = False  # scoped to the caller's grids once access control exists
 
 
 TILE_LAYERS: tuple[TileLayer, ...] = (
-    TileLayer("households", "household", ("id", "grid_code"), personal=True),
+    TileLayer("households", "household", ("id", "grid_code")),
     TileLayer("places", "place", ("id", "name", "category")),
     TileLayer("grids", "grid", ("code", "name", "community_code")),
     TileLayer("road_sections", "road_section", ("id", "code", "road_name", "grid_code"),
@@ -38,12 +37,9 @@ TILE_LAYERS: tuple[TileLayer, ...] = (
 )
 
 
-def tile_layer(conn: psycopg.Connection, layer_id: str, user: object | None = None) -> TileLayer:
-    """The layer if it exists (its migration has run) and the caller may see it.
-
-    Access-control hook: households are served (id and grid code only) until users exist; the auth
-    change restricts them to the caller's grids here.
-    """
+def tile_layer(conn: psycopg.Connection, layer_id: str) -> TileLayer:
+    """The layer if it exists (its migration has run). Who may read it is decided by the layer's
+    readers (gis/access/roles.py); the household rows by the database's row-level security."""
     layer = next((t for t in TILE_LAYERS if t.id == layer_id), None)
     if layer is None:
         raise NotFound("tile layer", layer_id)

@@ -10,11 +10,13 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from gis.areas import Area, by_geometry
 from gis.errors import InvalidInput, NotFound
 from gis.local_tm import local_tm_srid
 from gis.sql_files import sql_text
 
-CHECK_SQL = sql_text("gis.perimeter", "check")
+CHECK_SQL = sql.SQL(sql_text("gis.perimeter", "check")).format(
+    place_in_area=sql.SQL(by_geometry("p.geom")))
 CSV_COLUMNS = ("place_ref", "place_name", "category", "school_ref", "school_name", "rule", "distance_m")
 
 
@@ -76,10 +78,10 @@ def perimeter_violations(conn: psycopg.Connection, day: date | None = None,
     day = day or date.today()
     school_id = resolve_school(conn, scope.school) if scope.school else None
     srid = local_tm_srid(conn, *check_centre(conn, scope, school_id))
-    params = {"day": day, "srid": srid, "school": school_id, "community": scope.community, "grid": scope.grid,
-              "place": scope.place_id}
+    params = {"day": day, "srid": srid, "school": school_id, "place": scope.place_id,
+              **Area(scope.community, scope.grid).params()}
     with conn.cursor(row_factory=dict_row, binary=True) as cur:  # binary: no text parsing of 8k rows
-        rows = cur.execute(CHECK_SQL, params).fetchall()  # type: ignore[arg-type]
+        rows = cur.execute(CHECK_SQL, params).fetchall()
     for row in rows:
         row["rule"] = rule_label(row)
     return rows

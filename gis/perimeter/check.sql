@@ -1,19 +1,14 @@
 -- The school-perimeter check (校园周边200米): every place that breaks a rule on %(day)s, listed once
 -- with the nearest school it breaks a rule for and the distance in metres on the ellipsoid.
 -- Parameters: day date, srid (a local TM, gis.local_tm), school bigint|NULL, community text|NULL,
--- grid text|NULL, place bigint|NULL.
+-- grid text|NULL, place bigint|NULL. {place_in_area} is gis.areas.by_geometry on the place.
 --
 -- Distances: in the local TM (k = 1, centred on the data) when the place is within 50 km of its
 -- central meridian, where the planar distance is within 6 mm of the geodesic at 200 m; farther out,
 -- the closest point of the school (boundary or gates) is found in the TM and the distance to it is a
 -- geodesic on the WGS84 ellipsoid (point to point, which PostGIS computes with GeographicLib).
 -- geography ST_Distance to a polygon would be off by up to 0.14 m.
-WITH area AS (
-    SELECT geom FROM community WHERE code = %(community)s
-    UNION ALL
-    SELECT geom FROM grid WHERE code = %(grid)s
-),
-school_in AS MATERIALIZED (
+WITH school_in AS MATERIALIZED (
     -- Schools some rule protects, with their region (the community they lie in decides which
     -- region's rules apply), how far their rules reach (+1 m) and the box to search around.
     SELECT s.id, s.ref, s.name, s.level, s.geom, s.gates, region.code AS region_code, reach.m AS reach,
@@ -33,19 +28,12 @@ school_in AS MATERIALIZED (
       AND (%(school)s::bigint IS NULL OR s.id = %(school)s::bigint)
 ),
 profile AS MATERIALIZED (
-    -- The rules in force per (school level, region, category): those of the most specific region
-    -- that has any, so a province's rule replaces the national one for the same category and level.
-    -- A handful of rows: resolved once here, not once per candidate pair.
-    SELECT * FROM (
-        SELECT k.level, k.region_code, r.category, r.id AS rule_id, r.region, r.distance_m, r.kind, r.method,
-               rank() OVER (PARTITION BY k.level, k.region_code, r.category
-                            ORDER BY CASE WHEN r.region = 'national' THEN 0 ELSE length(r.region) END DESC)
-               AS rnk
-        FROM (SELECT DISTINCT level, region_code FROM school_in) k
-        JOIN perimeter_rule r ON k.level = ANY (r.school_levels)
-         AND (r.region = 'national' OR starts_with(coalesce(k.region_code, ''), r.region))
-    ) ranked
-    WHERE rnk = 1
+    -- The rules in force per (school level, region): perimeter_rules_in_force (gis/migrations/009),
+    -- those of the most specific region that has any. A handful of rows: resolved once here, not once
+    -- per candidate pair.
+    SELECT k.level, k.region_code, r.category, r.rule_id, r.region, r.distance_m, r.kind, r.method
+    FROM (SELECT DISTINCT level, region_code FROM school_in) k
+    CROSS JOIN LATERAL perimeter_rules_in_force(k.level, k.region_code) r
 ),
 pair AS MATERIALIZED (
     -- Candidates: ruled places suspect on the day inside the school's box grown by its reach, in
@@ -61,8 +49,7 @@ pair AS MATERIALIZED (
                              s.reach / 110000)
      AND p.suspect_from <= %(day)s::date
      AND (%(place)s::bigint IS NULL OR p.id = %(place)s::bigint)
-    WHERE NOT EXISTS (SELECT 1 FROM area)
-       OR EXISTS (SELECT 1 FROM area a WHERE ST_Intersects(a.geom, p.geom))
+    WHERE {place_in_area}
 ),
 measured AS (
     SELECT pr.place_id, pr.place_ref, pr.place_name, pr.category, pr.address, pr.place_geom,

@@ -12,7 +12,8 @@ from gis.perimeter.check import Scope, check_centre, perimeter_violations, resol
 
 # Zones are buffers of the campus in the local TM (conformal, scale error < 3e-5 within 50 km of its
 # centre), transformed back: true distances on the ground, not circles in degrees. Each school's
-# zone is as wide as the farthest rule in force for its level and region (most specific region wins).
+# zone is as wide as the farthest rule in force for its level and region (perimeter_rules_in_force,
+# gis/migrations/009: the most specific region wins).
 _ZONES_SQL = """
 WITH school_in AS (
     SELECT s.id, s.ref, s.name, s.level, s.geom, s.gates,
@@ -20,14 +21,11 @@ WITH school_in AS (
             ORDER BY c.code LIMIT 1) AS region_code
     FROM school s WHERE %(school)s::bigint IS NULL OR s.id = %(school)s::bigint
 ),
-in_force AS (
-    SELECT DISTINCT ON (s.id, r.category) s.id, r.distance_m
-    FROM school_in s JOIN perimeter_rule r ON s.level = ANY (r.school_levels)
-     AND (r.region = 'national' OR starts_with(coalesce(s.region_code, ''), r.region))
-    ORDER BY s.id, r.category, CASE WHEN r.region = 'national' THEN 0 ELSE length(r.region) END DESC,
-             r.distance_m DESC
-),
-reach AS (SELECT id, max(distance_m) AS distance_m FROM in_force GROUP BY id)
+reach AS (
+    SELECT s.id, max(r.distance_m) AS distance_m
+    FROM school_in s CROSS JOIN LATERAL perimeter_rules_in_force(s.level, s.region_code) r
+    GROUP BY s.id
+)
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
            'type', 'Feature', 'geometry', ST_AsGeoJSON(s.geom, 7)::json,
            'properties', json_build_object('id', s.id, 'ref', s.ref, 'name', s.name, 'level', s.level,

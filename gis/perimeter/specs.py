@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from gis.areas import by_geometry
 from gis.interop.layerspec import Field, LayerSpec
 
 SCHOOL_LEVELS = ("kindergarten", "primary", "middle", "high", "vocational")
@@ -21,11 +22,14 @@ _PAIR = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*[ ,]\s*(-?\d+(?:\.\d+)?)\s*$")
 GATE_REACH_M = 500  # a gate farther than this from its campus is a typo or swapped coordinates
 
 
-def _vocabulary(names: dict[str, str]):
+def _coded(name: str, codes: tuple[str, ...], names: dict[str, str], aliases: tuple[str, ...]) -> Field:
+    """A required field holding one of ``codes``; the Chinese ``names`` are taken as their codes."""
+
     def normalise(value: str) -> str:
         key = value.strip()
         return names.get(key, key.lower())
-    return normalise
+
+    return Field(name, required=True, choices=codes, normalise=normalise, aliases=aliases)
 
 
 def _gates_wkt(value: str) -> str:
@@ -50,8 +54,7 @@ SCHOOLS = LayerSpec(
     description="Schools (学校): campus boundary polygon (or a point when unknown), level, gates",
     fields=(
         Field("name", required=True, aliases=("学校", "学校名称", "名称")),
-        Field("level", required=True, choices=SCHOOL_LEVELS, normalise=_vocabulary(_LEVEL_NAMES),
-              aliases=("学段", "类型", "学校类型")),
+        _coded("level", SCHOOL_LEVELS, _LEVEL_NAMES, aliases=("学段", "类型", "学校类型")),
         Field("gates", normalise=_gates_wkt, check=_gates_problem, aliases=("校门", "gate")),
     ),
     check_sql=f"""
@@ -66,13 +69,8 @@ SCHOOLS = LayerSpec(
     insert_sql="""
         INSERT INTO school (ref, name, level, geom, gates)
         SELECT ref, name, level, geom, ST_GeomFromText(gates, 4326) FROM staging ORDER BY row_no""",
-    export_sql="""
-        SELECT s.ref, s.name, s.level, ST_AsText(s.gates) AS gates, s.geom FROM school s
-        WHERE (%(community)s::text IS NULL OR EXISTS (
-                  SELECT 1 FROM community c WHERE c.code = %(community)s AND ST_Intersects(c.geom, s.geom)))
-          AND (%(grid)s::text IS NULL OR EXISTS (
-                  SELECT 1 FROM grid g WHERE g.code = %(grid)s AND ST_Intersects(g.geom, s.geom)))
-        ORDER BY s.ref, s.id""",
+    export_sql="SELECT s.ref, s.name, s.level, ST_AsText(s.gates) AS gates, s.geom FROM school s WHERE "
+               + by_geometry("s.geom") + " ORDER BY s.ref, s.id",
 )
 
 _LICENCE_FIELDS = (
@@ -87,8 +85,7 @@ PLACES = LayerSpec(
     description="Places (经营场所): name, category, address, entrance point; optionally one licence",
     fields=(
         Field("name", required=True, aliases=("店名", "名称", "场所名称")),
-        Field("category", required=True, choices=PLACE_CATEGORIES, normalise=_vocabulary(_CATEGORY_NAMES),
-              aliases=("类别", "行业", "业态")),
+        _coded("category", PLACE_CATEGORIES, _CATEGORY_NAMES, aliases=("类别", "行业", "业态")),
         Field("address", aliases=("地址",)),
         *_LICENCE_FIELDS,
     ),
@@ -102,13 +99,8 @@ PLACES = LayerSpec(
                coalesce(licence_displayed, false)
         FROM s
         WHERE licence_kind IS NOT NULL OR licence_number IS NOT NULL OR licence_valid_until IS NOT NULL""",
-    export_sql="""
-        SELECT p.ref, p.name, p.category, p.address, p.geom FROM place p
-        WHERE (%(community)s::text IS NULL OR EXISTS (
-                  SELECT 1 FROM community c WHERE c.code = %(community)s AND ST_Intersects(c.geom, p.geom)))
-          AND (%(grid)s::text IS NULL OR EXISTS (
-                  SELECT 1 FROM grid g WHERE g.code = %(grid)s AND ST_Intersects(g.geom, p.geom)))
-        ORDER BY p.ref, p.id""",
+    export_sql="SELECT p.ref, p.name, p.category, p.address, p.geom FROM place p WHERE "
+               + by_geometry("p.geom") + " ORDER BY p.ref, p.id",
 )
 
 LICENCES = LayerSpec(

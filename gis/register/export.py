@@ -17,6 +17,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 from psycopg.rows import dict_row
 
+from gis.areas import Area, by_grid_code
 from gis.codes import mask_id_number, mask_phone
 from gis.errors import InvalidInput, NotFound
 
@@ -47,7 +48,7 @@ COLUMNS: list[tuple[str, str, int]] = [
     ("volunteer", "志愿者 Volunteer", 9),
 ]
 
-_ROWS = """
+_ROWS = f"""
     SELECT h.grid_code, g.name AS grid_name, h.id AS household_id, h.address, h.building, h.unit, h.room,
            h.placement::text AS placement, p.id AS person_id, p.name, p.relation, p.sex, p.birth_date,
            p.id_number, p.phone, p.residence, p.employment, p.poverty, k.category AS key_person,
@@ -56,8 +57,7 @@ _ROWS = """
     JOIN grid g ON g.code = h.grid_code
     LEFT JOIN person p ON p.household_id = h.id
     LEFT JOIN key_person k ON k.person_id = p.id
-    WHERE (%(grid)s::text IS NULL OR h.grid_code = %(grid)s)
-      AND (%(community)s::text IS NULL OR g.community_code = %(community)s)
+    WHERE {by_grid_code("h.grid_code")}
     ORDER BY h.grid_code, h.id, p.relation <> 'head', p.id
 """
 
@@ -68,15 +68,14 @@ def register_rows(conn: psycopg.Connection, grid: str | None = None, community: 
     if (grid is None) == (community is None):
         raise InvalidInput.one("scope", "give exactly one of grid or community")
     table, key = ("grid", grid) if grid is not None else ("community", community)
-    grids = conn.execute(
-        "SELECT code, name FROM grid WHERE (%(grid)s::text IS NULL OR code = %(grid)s) "
-        "AND (%(community)s::text IS NULL OR community_code = %(community)s) ORDER BY code",
-        {"grid": grid, "community": community}).fetchall()
+    area = Area(community=community, grid=grid)
+    grids = conn.execute(f"SELECT code, name FROM grid WHERE {by_grid_code('code')} ORDER BY code",
+                         area.params()).fetchall()
     if not grids and conn.execute(
             "SELECT 1 FROM community WHERE code = %s", [community]).fetchone() is None:
         raise NotFound(table, key)
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(_ROWS, {"grid": grid, "community": community}).fetchall()
+        rows = cur.execute(_ROWS, area.params()).fetchall()
     if not unmasked:
         for row in rows:
             row["id_number"] = mask_id_number(row["id_number"])

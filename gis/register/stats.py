@@ -10,8 +10,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
+from gis.areas import Area, by_grid_code
 from gis.errors import NotFound
 from gis.sql_files import sql_text
 
@@ -33,8 +35,8 @@ LABELS = {
 }
 
 
-def _sql() -> str:
-    return sql_text("gis.register", "stats")
+def _sql() -> sql.Composed:
+    return sql.SQL(sql_text("gis.register", "stats")).format(area=sql.SQL(by_grid_code("g.code")))
 
 
 def _figure(count: int, resource: str, scope: dict[str, str], **filters: str) -> dict:
@@ -84,7 +86,7 @@ def statistics(conn: psycopg.Connection, grid: str | None = None, community: str
             "SELECT 1 FROM community WHERE code = %s", [community]).fetchone() is None:
         raise NotFound("community", community)
     with conn.cursor(row_factory=dict_row) as cur:
-        rows = cur.execute(_sql(), {"grid": grid, "community": community}).fetchall()  # type: ignore[arg-type]
+        rows = cur.execute(_sql(), Area(community=community, grid=grid).params()).fetchall()
     result: dict[str, Any] = {"scope": {"grid": grid, "community": community}, "all": None,
                               "communities": [], "grids": []}
     for row in rows:

@@ -2,13 +2,13 @@
 -- GROUPING(community, grid): 0 = a grid, 1 = a community, 3 = all. Households and persons are
 -- counted in separate passes (so no count(DISTINCT) over person rows), then joined per group on
 -- hashable keys. Vocabularies (key-person categories, poverty statuses) are data: their counts come
--- as JSON objects with a zero for every category. Parameters: %(community)s, %(grid)s (NULL = all).
+-- as JSON objects with a zero for every category. The scope's area condition is gis.areas.by_grid_code
+-- on the grid's code, filled in by stats.py: parameters %(community)s, %(grid)s (NULL = all).
 WITH scope AS (
     SELECT g.community_code AS community, g.code AS grid, h.id AS household_id, h.placement
     FROM grid g
     FULL JOIN household h ON h.grid_code = g.code
-    WHERE (%(community)s::text IS NULL OR g.community_code = %(community)s)
-      AND (%(grid)s::text IS NULL OR g.code = %(grid)s)
+    WHERE {area}
 ),
 p AS (
     SELECT s.community, s.grid, s.household_id, pe.residence, pe.employment, pe.poverty,

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
+from functools import partial
 
+from gis.areas import by_geometry
+from gis.codes import phone_problem
 from gis.interop.layerspec import Field, LayerSpec
 from gis.roads.units import UNIT_KINDS, normalise_kind
-
-_PHONE = re.compile(r"^[0-9+\- ]{5,20}$")
-
-
-def _phone_problem(value: str) -> str | None:
-    return None if _PHONE.match(value) else "must be 5-20 digits (+, - and spaces allowed)"
-
 
 # A MultiLineString whose parts join end to end is taken as one line; the importer has already
 # refused lines GEOS calls invalid (fewer than two distinct points).
@@ -40,13 +35,7 @@ ROADS = LayerSpec(
     insert_sql=f"""
         INSERT INTO road (ref, name, geom)
         SELECT s.ref, s.name, ST_Force2D({_ROAD_LINE}) FROM staging s ORDER BY s.row_no""",
-    export_sql="""
-        SELECT r.ref, r.name, r.geom FROM road r
-        WHERE (%(community)s::text IS NULL OR EXISTS (
-                  SELECT 1 FROM community c WHERE c.code = %(community)s AND ST_Intersects(c.geom, r.geom)))
-          AND (%(grid)s::text IS NULL OR EXISTS (
-                  SELECT 1 FROM grid g WHERE g.code = %(grid)s AND ST_Intersects(g.geom, r.geom)))
-        ORDER BY r.ref""",
+    export_sql="SELECT r.ref, r.name, r.geom FROM road r WHERE " + by_geometry("r.geom") + " ORDER BY r.ref",
 )
 
 UNITS = LayerSpec(
@@ -56,7 +45,8 @@ UNITS = LayerSpec(
         Field("name", required=True, unique=True, aliases=("单位", "单位名称", "责任单位", "名称")),
         Field("kind", choices=UNIT_KINDS, normalise=normalise_kind, aliases=("类型", "单位类型")),
         Field("contact", aliases=("联系人", "负责人")),
-        Field("phone", check=_phone_problem, aliases=("电话", "联系电话", "手机")),
+        # A unit's phone may hold spaces (the responsible_unit.phone constraint), a person's may not.
+        Field("phone", check=partial(phone_problem, spaces=True), aliases=("电话", "联系电话", "手机")),
     ),
     insert_sql="""
         INSERT INTO responsible_unit (ref, name, kind, contact, phone)

@@ -15,6 +15,10 @@ from fastapi import Request
 
 from gis.access import accounts
 from gis.codes import id_number_check_digit
+from tests.conftest import own_database
+
+# A database of this folder's own: the access tests commit their world, users and tokens.
+database_url, settings, admin_token = own_database("gridmap_access")
 
 PASSWORD = "correct horse battery"
 _serial = itertools.count(random.randrange(1, 300) * 10)

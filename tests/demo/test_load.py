@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from typer.testing import CliRunner
 
+from gis.catalog import LAYERS
 from gis.demo.street import clear_register, database_has_communities, load_demo
-from gis.interop.importing import LAYERS
 
 
 def _count(conn, table: str) -> int:

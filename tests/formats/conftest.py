@@ -12,8 +12,8 @@ import pytest
 import shapely
 from shapely.geometry import box
 
+from gis.catalog import load_frame
 from gis.codes import id_number_check_digit
-from gis.interop.importing import load_frame
 
 COMMUNITY = "431002001001"
 WEST, SOUTH, EAST, NORTH = 113.00, 25.78, 113.02, 25.80

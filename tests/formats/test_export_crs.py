@@ -11,10 +11,10 @@ import pytest
 import shapely
 from pyproj import CRS, Geod, Transformer
 
+from gis.catalog import LAYERS, export_layer, import_file, load_frame
 from gis.crs import gcj02_to_wgs84, gk3_epsg, gk3_zone, output_crs, wgs84_to_gcj02
 from gis.errors import InvalidInput
-from gis.interop.exporting import export_layer, layer_frame
-from gis.interop.importing import import_file, load_frame
+from gis.interop.exporting import layer_frame
 
 GEOD = Geod(ellps="WGS84")
 
@@ -35,7 +35,7 @@ def _stored_points(conn) -> dict[str, tuple[float, float]]:
 def _round_trip_households(source, target, path, crs: str, import_crs: str | None = None) -> np.ndarray:
     """Export households in ``crs``, import the file, return how far each one moved (m)."""
     for needed in ("communities", "grids"):
-        load_frame(target, needed, layer_frame(source, needed))
+        load_frame(target, needed, layer_frame(source, LAYERS[needed]))
     export_layer(source, "households", path, crs=crs)
     import_file(target, "households", path, crs=import_crs)
     before, after = _stored_points(source), _stored_points(target)
@@ -46,8 +46,8 @@ def _round_trip_households(source, target, path, crs: str, import_crs: str | Non
 
 
 def test_4490_agrees_with_pyproj_and_comes_back(source, target, tmp_path):
-    wgs = layer_frame(source, "households")
-    cgcs = layer_frame(source, "households", crs="EPSG:4490")
+    wgs = layer_frame(source, LAYERS["households"])
+    cgcs = layer_frame(source, LAYERS["households"], crs="EPSG:4490")
     assert cgcs.crs.to_epsg() == 4490
     expected = Transformer.from_crs(4326, 4490, always_xy=True).transform(*_lonlat(wgs))
     np.testing.assert_allclose(np.column_stack(_lonlat(cgcs)), np.column_stack(expected), atol=1e-9)
@@ -82,15 +82,15 @@ def test_gk3_names_and_refusals():
 
 
 def test_gk3_export_is_in_metres_of_the_zone_and_comes_back_within_1_mm(source, target, tmp_path):
-    wgs = layer_frame(source, "households")
-    gk = layer_frame(source, "households", crs="gk3")
+    wgs = layer_frame(source, LAYERS["households"])
+    gk = layer_frame(source, LAYERS["households"], crs="gk3")
     assert gk.crs.to_epsg() == 4526
     x, y = _lonlat(gk)
     expected = Transformer.from_crs(4326, 4526, always_xy=True).transform(*_lonlat(wgs))
     np.testing.assert_allclose(np.column_stack([x, y]), np.column_stack(expected), atol=1e-6)
     assert (38_300_000 < x).all() and (x < 38_500_000).all()  # west of the 114°E meridian, in zone 38
     assert (2_850_000 < y).all() and (y < 2_860_000).all()  # ~25.8°N
-    plain = layer_frame(source, "households", crs="gk3-plain")
+    plain = layer_frame(source, LAYERS["households"], crs="gk3-plain")
     np.testing.assert_allclose(_lonlat(plain)[0], x - 38_000_000, atol=1e-6)
     for name in ("households.gpkg", "households.zip", "households.geojson"):
         target.execute("DELETE FROM household")
@@ -103,7 +103,7 @@ def test_gk3_export_is_in_metres_of_the_zone_and_comes_back_within_1_mm(source, 
 def test_gk3_polygons_come_back(source, target, tmp_path):
     path = tmp_path / "grids.gpkg"
     export_layer(source, "grids", path, crs="gk3")
-    load_frame(target, "communities", layer_frame(source, "communities"))
+    load_frame(target, "communities", layer_frame(source, LAYERS["communities"]))
     import_file(target, "grids", path)
     query = "SELECT code, ST_AsBinary(geom) FROM grid ORDER BY code"
     for (code, a), (_, b) in zip(source.execute(query), target.execute(query), strict=True):
@@ -131,7 +131,7 @@ def test_gcj02_agrees_with_prcoords():
 
 @pytest.mark.parametrize("ext", ["geojson", "gpkg", "csv", "xlsx", "zip"])
 def test_gcj02_export_comes_back_within_half_a_metre(source, target, tmp_path, ext):
-    gcj = layer_frame(source, "households", crs="gcj02")
+    gcj = layer_frame(source, LAYERS["households"], crs="gcj02")
     assert gcj.crs is None  # GCJ-02 has no EPSG code: no CRS is claimed rather than a wrong one
     path = tmp_path / f"households.{ext}"
     moved = _round_trip_households(source, target, path, "gcj02", import_crs="gcj02")

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import shapely
 
+from gis.catalog import LAYERS, export_layer, import_file, load_frame
 from gis.errors import InvalidInput
-from gis.interop.exporting import export_layer, layer_frame
-from gis.interop.importing import LAYERS, import_file, load_frame
+from gis.interop.exporting import layer_frame
 
 FORMATS = {  # name -> (extension, CSV encoding)
     "geojson": ("geojson", "utf-8"), "gpkg": ("gpkg", "utf-8"), "shapefile": ("zip", "utf-8"),
@@ -78,7 +78,7 @@ def test_export_then_import_gives_equal_rows(source, target, tmp_path, layer_nee
             export_layer(source, layer, path)
         pytest.skip(f"a Shapefile holds one geometry type and {layer} mixes polygons and points: use GPKG")
     for needed in layer_needs.get(layer, []):  # what the layer refers to, loaded straight from the source
-        load_frame(target, needed, layer_frame(source, needed, unmasked=True))
+        load_frame(target, needed, layer_frame(source, LAYERS[needed], unmasked=True))
     written = export_layer(source, layer, path, unmasked=True, encoding=encoding)
     if fmt == "csv-gbk":
         data = path.read_bytes()

@@ -16,8 +16,12 @@ import shapely
 from psycopg import sql
 from shapely.geometry import box
 
-from gis.interop.importing import load_frame
+from gis.catalog import load_frame
 from gis.migrate import migrate
+from tests.conftest import own_database
+
+# A database of this folder's own: the HTTP and CLI imports commit.
+database_url, settings, admin_token = own_database("gridmap_importing")
 
 COMMUNITY = "431002001001"
 WEST, SOUTH, EAST, NORTH = 113.00, 25.78, 113.02, 25.80

@@ -147,7 +147,7 @@ def test_cli_rejects_stray_arguments(cli, tmp_path):
 
 
 def test_field_map_parser():
-    from api.cli import extra_field_map
+    from api.cli.data import extra_field_map
 
     assert extra_field_map(["--category-field", "type", "--street-name-field=街道"]) == {
         "category": "type", "street_name": "街道"}

@@ -7,8 +7,8 @@ import zipfile
 import pandas as pd
 import pytest
 
+from gis.catalog import import_file
 from gis.errors import InvalidInput
-from gis.interop.importing import import_file
 from gis.interop.readers import read_frame
 
 POINTS = [(113.005, 25.785), (113.015, 25.795), (113.0151, 25.7851)]

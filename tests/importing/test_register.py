@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 import shapely
 
+from gis.catalog import load_frame
 from gis.codes import id_number_check_digit
 from gis.errors import InvalidInput
-from gis.interop.importing import load_frame
 
 from_id = "43100219800102001"  # born 1980-01-02, 17th digit odd: male
 MALE_ID = from_id + id_number_check_digit(from_id)

@@ -8,10 +8,10 @@ import psycopg
 import pytest
 import shapely
 
+from gis.catalog import LAYERS, export_layer, import_file, load_frame
 from gis.codes import id_number_check_digit
 from gis.errors import InvalidInput
-from gis.interop.exporting import export_layer, layer_frame
-from gis.interop.importing import import_file, load_frame
+from gis.interop.exporting import layer_frame
 
 ORDER = ["communities", "grids", "grid_workers", "buildings", "households", "persons"]
 SPATIAL = {"communities", "grids", "buildings", "households"}
@@ -107,21 +107,21 @@ def test_round_trip_through_gcj02(division, clean_db, tmp_path):
 
 def test_personal_fields_are_masked_unless_asked(division):
     _populate(division)
-    masked = layer_frame(division, "persons").set_index("ref")
+    masked = layer_frame(division, LAYERS["persons"]).set_index("ref")
     assert masked.at["p1", "id_number"] == "431002********0010"[:6] + "*" * 8 + _id("43100219800102001")[-4:]
     assert masked.at["p1", "phone"] == "139****5678"
-    full = layer_frame(division, "persons", unmasked=True).set_index("ref")
+    full = layer_frame(division, LAYERS["persons"], unmasked=True).set_index("ref")
     assert full.at["p1", "id_number"] == _id("43100219800102001")
 
 
 def test_export_filters_by_community_and_grid_and_converts_crs(division, tmp_path):
     _populate(division)
-    everything = layer_frame(division, "households")
-    one_grid = layer_frame(division, "households", grid="431002001001003")
+    everything = layer_frame(division, LAYERS["households"])
+    one_grid = layer_frame(division, LAYERS["households"], grid="431002001001003")
     assert 0 < len(one_grid) < len(everything)
     assert set(one_grid["grid_code"]) == {"431002001001003"}
-    assert len(layer_frame(division, "households", community="431002001009")) == 0
-    gcj = layer_frame(division, "households", crs="gcj02")
+    assert len(layer_frame(division, LAYERS["households"], community="431002001009")) == 0
+    gcj = layer_frame(division, LAYERS["households"], crs="gcj02")
     shift = shapely.distance(gcj.geometry.to_numpy(), everything.geometry.to_numpy())
     assert (shift > 0.001).all()  # hundreds of metres, in degrees
 

@@ -11,9 +11,9 @@ import shapely
 from pyproj import Geod
 from shapely.geometry import Polygon
 
+from gis.catalog import import_file, load_frame
 from gis.crs import gcj02_to_wgs84, wgs84_to_gcj02
 from gis.errors import InvalidInput
-from gis.interop.importing import import_file, load_frame
 
 GEOD = Geod(ellps="WGS84")
 rng = np.random.default_rng(7)

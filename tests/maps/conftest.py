@@ -1,4 +1,4 @@
-"""A small community for the map tests, written set-based into the session's test database.
+"""A small community for the map tests, written set-based into the maps tests' own database.
 
 Community 439901007001 (a county code no real place uses), a square of about 1 km with three grids:
 001 the west half, 002 the south-east quarter, 003 the north-east quarter but 20 m short of 001, so
@@ -17,6 +17,11 @@ from types import SimpleNamespace
 
 import psycopg
 import pytest
+
+from tests.conftest import own_database
+
+# A database of this folder's own: the map fixture is committed for the app's pool.
+database_url, settings, admin_token = own_database("gridmap_maps")
 
 COMMUNITY = "439901007001"
 GRIDS = (f"{COMMUNITY}001", f"{COMMUNITY}002", f"{COMMUNITY}003")

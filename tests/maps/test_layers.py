@@ -11,6 +11,7 @@ from folium.plugins import Fullscreen, MarkerCluster
 from gis.maps.grids import TAGS, MapData
 from gis.settings import Settings
 from layers.division import division_problems
+from layers.index import map_index_html
 from layers.maps import community_map, grid_map
 from layers.persons import TaggedPersons
 from layers.shell import MAX_ZOOM, basemap_layers, offline_map, render_html
@@ -44,7 +45,7 @@ def _settings(**kw) -> Settings:
 
 def test_offline_page_links_only_local_assets_and_leaves_folium_alone(links):
     before = (list(folium.Map.default_js), list(folium.Map.default_css), list(MarkerCluster.default_js))
-    page = render_html(grid_map(_data()))
+    page = render_html(grid_map(_data(), _settings()))
     assert links.remote_urls(page) == []
     assert [u for u in links.page_urls(page) if u.endswith(".js")] == [
         "/static/leaflet/leaflet.js", "/static/jquery/jquery.min.js",
@@ -55,7 +56,7 @@ def test_offline_page_links_only_local_assets_and_leaves_folium_alone(links):
 
 def test_the_shell_is_local_even_when_folium_renders_it(links):
     """The asset lists are local on the instance itself: m.save() gives a page with no CDN too."""
-    m = grid_map(_data())
+    m = grid_map(_data(), _settings())
     page = m.get_root().render()
     assert links.remote_urls(page) == []
     assert "/static/leaflet/leaflet.js" in links.page_urls(page)
@@ -63,7 +64,7 @@ def test_the_shell_is_local_even_when_folium_renders_it(links):
 
 
 def test_inline_page_needs_nothing_but_itself(links):
-    page = render_html(grid_map(_data()), inline=True)
+    page = render_html(grid_map(_data(), _settings()), inline=True)
     assert links.page_urls(page) == []  # no src, no href: nothing to fetch
     assert "L.MarkerClusterGroup=" in page.replace(" ", "")  # the plugin's own source
     assert "jQuery" in page and 'url("data:image/png;base64,' in page  # layer-control icon
@@ -71,14 +72,14 @@ def test_inline_page_needs_nothing_but_itself(links):
 
 
 def test_every_folium_asset_needs_a_local_copy():
-    m = grid_map(_data())
+    m = grid_map(_data(), _settings())
     Fullscreen().add_to(m)  # its plugin script exists only on a CDN
     with pytest.raises(ValueError, match="no local copy"):
         render_html(m)
 
 
 def test_hostile_text_cannot_close_the_script():
-    page = render_html(grid_map(_data(3, address="</script><script>alert(1)</script>{}")))
+    page = render_html(grid_map(_data(3, address="</script><script>alert(1)</script>{}"), _settings()))
     assert "</script><script>alert(1)" not in page
     assert "<\\/script><script>alert(1)<\\/script>0" in page
 
@@ -98,8 +99,21 @@ def test_basemaps():
     assert "tianditu.gov.cn/vec_w" in page
 
 
+def test_the_basemap_is_the_callers_not_the_environments(monkeypatch):
+    monkeypatch.setenv("GRIDMAP_BASEMAP", "osm")
+    assert "openstreetmap" not in render_html(grid_map(_data(), _settings(basemap="none")))
+
+
+def test_the_index_page_escapes_what_it_lists():
+    page = map_index_html([{"code": "439901007001", "name": "<b>测试</b>", "street_name": None, "grids": [
+        {"code": GRID, "name": "西区", "workers": ["张伟", "李娜"], "households": 3}]}])
+    assert "&lt;b&gt;测试&lt;/b&gt;" in page and "<b>测试" not in page
+    assert f'<a href="/maps/grids/{GRID}">{GRID} 西区</a> — 网格员 张伟、李娜, 3 户 households' in page
+    assert "no communities yet" in map_index_html([])
+
+
 def test_title_legend_and_overlays():
-    page = render_html(grid_map(_data()))
+    page = render_html(grid_map(_data(), _settings()))
     assert "西区网格 网格图 grid map" in page and "网格员 grid worker 张伟" in page
     assert "制图日期 made on 2026-11-28" in page and "住户 households 30" in page
     for tag in TAGS:
@@ -110,9 +124,9 @@ def test_title_legend_and_overlays():
 def test_community_map_says_when_the_division_was_not_checked():
     data = _data()
     data.kind, data.division = "community", None
-    assert "划分未检查 division not checked" in render_html(community_map(data))
+    assert "划分未检查 division not checked" in render_html(community_map(data, _settings()))
     data.division = {"type": "FeatureCollection", "features": []}
-    assert "划分无问题" in render_html(community_map(data))
+    assert "划分无问题" in render_html(community_map(data, _settings()))
 
 
 def test_layer_options_are_validated():
@@ -125,7 +139,7 @@ def test_layer_options_are_validated():
 def test_crowded_tag_overlays_start_unticked():
     data = _data()
     data.counts["floating"] = 301  # above RINGS_SHOWN
-    m = grid_map(data)
+    m = grid_map(data, _settings())
     overlays = {layer.tag: layer for layer in m._children.values() if isinstance(layer, TaggedPersons)}
     page = render_html(m)
     assert set(overlays) == set(TAGS)

@@ -1,4 +1,4 @@
-"""gis.mapdata: which households and people a map gets, masked, counted and tagged."""
+"""gis.maps.grids: which households and people a map gets, masked, counted and tagged."""
 
 from __future__ import annotations
 

@@ -3,20 +3,15 @@ and the app served by uvicorn on a free loopback port so real clients (GDAL) can
 
 from __future__ import annotations
 
-import secrets
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import psycopg
 import pytest
-import uvicorn
 from psycopg import sql
 
 from gis.settings import Settings
+from tests.conftest import sign_in_admin
 
 CENTRE = (113.015, 25.770)  # Chenzhou (郴州)
 N_PLACES = 2_500  # more than GDAL's 1,000-feature page, so reading everything needs the next links
@@ -93,31 +88,12 @@ def db(ogc_database_url: str) -> Iterator[psycopg.Connection]:
 @dataclass
 class LiveServer:
     url: str
-    token: str | None = None  # an admin's bearer token, when the accounts module exists
+    token: str | None = None  # an admin's bearer token
     seen: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)  # (path, query, headers)
 
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
-
-
-def admin_token(database_url: str, settings: Settings) -> str | None:
-    """A bearer token of an admin over everything, so the tests read as a signed-in GIS client would.
-    None while gridmap has no accounts (then no header is needed)."""
-    try:
-        from gis.access import accounts
-    except ImportError:
-        return None
-    if not hasattr(accounts, "issue_token"):
-        return None
-    password = secrets.token_urlsafe(24)
-    with psycopg.connect(database_url) as conn:
-        accounts.create_user(conn, "ogc-test-admin", password)
-        accounts.grant(conn, "ogc-test-admin", "admin", "")
-        token, _ = accounts.issue_token(conn, "ogc-test-admin", password, settings.secret_key,
-                                        timedelta(hours=4))
-        conn.commit()
-    return token
 
 
 class _Recorder:
@@ -133,29 +109,15 @@ class _Recorder:
         await self.app(scope, receive, send)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
-def live(ogc_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+def live(ogc_database_url: str, tmp_path_factory: pytest.TempPathFactory, serve_app) -> Iterator[LiveServer]:
+    """The app on the OGC database served by uvicorn, recording every request, with an admin's token
+    (the tests read as a signed-in GIS client would)."""
     from api.app import create_app
 
     settings = Settings(database_url=ogc_database_url, data_dir=tmp_path_factory.mktemp("ogcdata"),
                         _env_file=None)
-    port = _free_port()
-    server_info = LiveServer(f"http://127.0.0.1:{port}", admin_token(ogc_database_url, settings))
-    app = _Recorder(create_app(settings), server_info.seen)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield server_info
-    server.should_exit = True
-    thread.join(10)
+    token = sign_in_admin(ogc_database_url, settings)
+    seen: list[tuple[str, str, dict[str, str]]] = []
+    with serve_app(_Recorder(create_app(settings), seen)) as url:
+        yield LiveServer(url, token, seen)

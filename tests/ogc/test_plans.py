@@ -10,6 +10,7 @@ import pytest
 
 from gis.ogc import items as ogc
 from gis.ogc import tiles
+from gis.ogc.collections import collection_definition
 
 
 def plan(db, query, params) -> str:
@@ -23,7 +24,7 @@ def plan(db, query, params) -> str:
     ("road_sections", "road_section_geom_idx"),
 ])
 def test_items_bbox_uses_the_gist_index(db, collection, index):
-    query, params = ogc.items_sql(ogc.collection_definition(collection),
+    query, params = ogc.items_sql(collection_definition(collection),
                                   ogc.ItemsQuery(bbox=(113.0, 25.75, 113.01, 25.76)))
     assert index in plan(db, query, params)
 
@@ -31,7 +32,7 @@ def test_items_bbox_uses_the_gist_index(db, collection, index):
 def test_cql2_spatial_filter_uses_the_gist_index(db):
     q = ogc.ItemsQuery(filter="S_INTERSECTS(geom, POLYGON((113 25.75, 113.01 25.75, 113.01 25.76, "
                               "113 25.75))) AND category = 'bar'")
-    query, params = ogc.items_sql(ogc.collection_definition("places"), q)
+    query, params = ogc.items_sql(collection_definition("places"), q)
     assert "place_geom_idx" in plan(db, query, params)
 
 

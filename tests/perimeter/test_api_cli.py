@@ -97,6 +97,18 @@ def client(imported, perimeter_settings, perimeter_url):
         yield c
 
 
+@pytest.fixture
+def undo_violation_life(perimeter_url):
+    """After the violation's life: no recorded violations or inspections, and P2 without the renewed
+    licence it imported, so the other tests see the city as imported whatever order they run in."""
+    yield
+    import psycopg
+
+    with psycopg.connect(perimeter_url) as c:
+        c.execute("TRUNCATE violation_event, violation, inspection RESTART IDENTITY")
+        c.execute("DELETE FROM licence WHERE number = 'JY1'")
+
+
 def test_cli_check_csv(imported, runner):
     result = runner.invoke(cli, ["check", "perimeter", "--format", "csv", "--date", DAY])
     assert result.exit_code == 0, result.output
@@ -192,7 +204,7 @@ def test_maps(client):
     assert client.get("/maps/perimeter/schools/nope").status_code == 404
 
 
-def test_inspections_and_violation_life(client, runner, imported, tmp_path):
+def test_inspections_and_violation_life(client, runner, imported, tmp_path, undo_violation_life):
     r = client.post("/perimeter/violations/record", params={"date": DAY})
     assert r.json() == {"found": 2, "opened": 2, "updated": 0}
     assert client.post("/perimeter/violations/record", params={"date": DAY}).json()["opened"] == 0

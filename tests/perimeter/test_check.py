@@ -23,6 +23,14 @@ def _by_ref(rows):
     return {r["place_ref"]: r for r in rows}
 
 
+def _schools_a_and_b(world, azimuth: float, metres: float) -> tuple[shapely.Polygon, shapely.Polygon]:
+    """School A at Chenzhou and school B ``metres`` away (centre to centre) in direction ``azimuth``."""
+    a, b = campus(*CHENZHOU), campus(*offset(*CHENZHOU, azimuth, metres))
+    world.school("A", a)
+    world.school("B", b)
+    return a, b
+
+
 def test_199_9_violates_200_1_does_not(conn, world):
     poly = campus(*CHENZHOU)
     world.school("S1", poly)
@@ -45,11 +53,7 @@ def test_199_9_violates_200_1_does_not(conn, world):
 
 
 def test_listed_once_with_the_nearest_school(conn, world):
-    a = campus(*CHENZHOU)
-    b_centre = offset(*CHENZHOU, 0, 400)
-    b = campus(*b_centre)
-    world.school("A", a)
-    world.school("B", b)
+    a, _ = _schools_a_and_b(world, 0, 400)
     # 150 m north of A's north edge is 90 m south of B's south edge (centres 400 m apart, 160 m tall).
     lon, lat = _north_of(a, 150)
     world.place("between", "internet_cafe", lon, lat)
@@ -126,11 +130,7 @@ def test_a_province_rule_replaces_the_national_one(conn, world):
 
 
 def test_scopes(conn, world):
-    a = campus(*CHENZHOU)
-    b_centre = offset(*CHENZHOU, 90, 2000)
-    b = campus(*b_centre)
-    world.school("A", a)
-    world.school("B", b)
+    a, b = _schools_a_and_b(world, 90, 2000)
     world.community("431002001001", a.buffer(0.004))
     world.grid("431002001001001", a.buffer(0.004))
     world.places([

@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 import shapely
 
+from gis.catalog import load_frame
 from gis.errors import InvalidInput
-from gis.interop.importing import load_frame
 from tests.perimeter.conftest import CHENZHOU, campus, offset
 
 LON, LAT = CHENZHOU

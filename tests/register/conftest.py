@@ -1,6 +1,6 @@
 """Fixtures of the register tests: unique codes and ID numbers, and a community with two grids.
 
-API tests commit into the session database, so every test makes its own community (unique code)
+API tests commit into the folder's database, so every test makes its own community (unique code)
 and its own ID numbers instead of sharing fixed ones.
 """
 
@@ -14,6 +14,10 @@ from types import SimpleNamespace
 import pytest
 
 from gis.codes import id_number_check_digit
+from tests.conftest import own_database
+
+# A database of this folder's own: the API tests commit.
+database_url, settings, admin_token = own_database("gridmap_register")
 
 _serial = itertools.count(random.randrange(1, 400))
 _person = itertools.count(random.randrange(0, 10_000) * 100)

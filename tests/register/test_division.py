@@ -6,7 +6,7 @@ import pytest
 from pyproj import Geod
 from shapely.geometry import box as sbox
 
-from gis.division import grids
+from gis.division import communities, grids
 from gis.division.check import check_division
 
 GEOD = Geod(ellps="WGS84")
@@ -23,7 +23,7 @@ def broken(conn, h):
     an overlap strip 0.002 wide, a gap strip 0.002 wide, and a 0.010 x 0.001 piece outside."""
     code = h.new_community_code()
     x, y = h.spot(code)
-    grids.create_community(conn, code, "破损社区", h.box(x, y, x + 0.02, y + 0.02))
+    communities.create_community(conn, code, "破损社区", h.box(x, y, x + 0.02, y + 0.02))
     grids.create_grid(conn, code + "001", code, "西", h.box(x, y, x + 0.010, y + 0.02))
     grids.create_grid(conn, code + "002", code, "东", h.box(x + 0.008, y, x + 0.018, y + 0.021))
     return code, x, y
@@ -56,7 +56,7 @@ def test_noise_on_shared_edges_is_not_reported(conn, h):
     code = h.new_community_code()
     # Coordinates known to leave slivers after the overlay (most do, not all); no h.spot() is here.
     x, y = 112.98 + 0.0001234567, 28.19 + 0.000098765
-    grids.create_community(conn, code, "整齐社区", h.box(x, y, x + 0.02, y + 0.02))
+    communities.create_community(conn, code, "整齐社区", h.box(x, y, x + 0.02, y + 0.02))
     a, b = (x + 0.005, y), (x + 0.015, y + 0.02)
     mids = [[a[0] + (b[0] - a[0]) * t / 7, a[1] + (b[1] - a[1]) * t / 7] for t in range(6, 0, -1)]
     west = [[x, y], list(a), list(b), [x, y + 0.02], [x, y]]
@@ -72,7 +72,7 @@ def test_noise_on_shared_edges_is_not_reported(conn, h):
 def test_community_without_grids_is_one_gap(conn, h):
     code = h.new_community_code()
     x, y = h.spot(code)
-    grids.create_community(conn, code, "空社区", h.box(x, y, x + 0.01, y + 0.01))
+    communities.create_community(conn, code, "空社区", h.box(x, y, x + 0.01, y + 0.01))
     result = check_division(conn, code)
     assert [f["properties"]["kind"] for f in result["features"]] == ["gap"]
     assert result["features"][0]["properties"]["area_m2"] == pytest.approx(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gis.division import grids
+from gis.division import communities, grids, workers
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.register import households as register
 from gis.settings import CHINA_BBOX
@@ -19,10 +19,16 @@ def division(conn, h):
     """(code, lon, lat): a community with grids west (001) and east (002), and its south-west corner."""
     code = h.new_community_code()
     LON0, LAT0 = h.spot(code)
-    grids.create_community(conn, code, "测试社区", box(LON0, LAT0, LON0 + 0.02, LAT0 + 0.02))
+    communities.create_community(conn, code, "测试社区", box(LON0, LAT0, LON0 + 0.02, LAT0 + 0.02))
     grids.create_grid(conn, code + "001", code, "西", box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.02))
     grids.create_grid(conn, code + "002", code, "东", box(LON0 + 0.01, LAT0, LON0 + 0.02, LAT0 + 0.02))
     return code, LON0, LAT0
+
+
+def _households(conn, lon0, lat0, *places):
+    """Insert households given as (address, dx, dy) from the division's south-west corner."""
+    return register.insert_households(
+        conn, [{"address": a, "lon": lon0 + dx, "lat": lat0 + dy} for a, dx, dy in places], CHINA_BBOX)
 
 
 def _place(conn, ids):
@@ -32,16 +38,8 @@ def _place(conn, ids):
 
 def test_households_are_placed_set_based(conn, division):
     division, LON0, LAT0 = division
-    ids = register.insert_households(
-        conn,
-        [
-            {"address": "西 1", "lon": LON0 + 0.005, "lat": LAT0 + 0.01},
-            {"address": "东 1", "lon": LON0 + 0.015, "lat": LAT0 + 0.01},
-            {"address": "边界", "lon": LON0 + 0.01, "lat": LAT0 + 0.01},
-            {"address": "外面", "lon": LON0 + 0.03, "lat": LAT0 + 0.01},
-        ],
-        CHINA_BBOX,
-    )
+    ids = _households(conn, LON0, LAT0, ("西 1", 0.005, 0.01), ("东 1", 0.015, 0.01), ("边界", 0.01, 0.01),
+                      ("外面", 0.03, 0.01))
     w, e = division + "001", division + "002"
     assert _place(conn, ids) == {
         ids[0]: (w, "inside"),
@@ -56,15 +54,7 @@ def test_households_are_placed_set_based(conn, division):
 
 def test_grid_changes_reassign_households(conn, division):
     division, LON0, LAT0 = division
-    ids = register.insert_households(
-        conn,
-        [
-            {"address": "西 1", "lon": LON0 + 0.002, "lat": LAT0 + 0.01},
-            {"address": "西 2", "lon": LON0 + 0.008, "lat": LAT0 + 0.01},
-            {"address": "外面", "lon": LON0 + 0.025, "lat": LAT0 + 0.01},
-        ],
-        CHINA_BBOX,
-    )
+    ids = _households(conn, LON0, LAT0, ("西 1", 0.002, 0.01), ("西 2", 0.008, 0.01), ("外面", 0.025, 0.01))
     w, e = division + "001", division + "002"
     # West shrinks: its second household is left outside every grid.
     grids.update_grid(conn, w, "西", box(LON0, LAT0, LON0 + 0.005, LAT0 + 0.02))
@@ -89,8 +79,7 @@ def test_households_left_by_an_overlapping_grid_are_placed_again(conn, division)
     division, LON0, LAT0 = division
     west, east = division + "001", division + "002"
     grids.update_grid(conn, east, "东", box(LON0 + 0.005, LAT0, LON0 + 0.02, LAT0 + 0.02))  # overlaps west
-    (hid,) = register.insert_households(conn, [{"address": "重叠", "lon": LON0 + 0.007, "lat": LAT0 + 0.01}],
-                                        CHINA_BBOX)
+    (hid,) = _households(conn, LON0, LAT0, ("重叠", 0.007, 0.01))
     assert _place(conn, [hid])[hid] == (west, "border")  # in two grids at once
     grids.update_grid(conn, east, "东", box(LON0 + 0.01, LAT0, LON0 + 0.02, LAT0 + 0.02))
     assert _place(conn, [hid])[hid] == (west, "inside")
@@ -121,20 +110,20 @@ def test_grid_input_problems(conn, division):
     with pytest.raises(Conflict):
         grids.create_grid(conn, division + "001", division, "x", box(LON0, LAT0, LON0 + 0.01, LAT0 + 0.01))
     with pytest.raises(Conflict):
-        grids.delete_community(conn, division)
+        communities.delete_community(conn, division)
     with pytest.raises(NotFound):
         grids.get_grid(conn, division + "099")
 
 
 def test_workers_listed_with_masked_phone(conn, division):
     division, LON0, LAT0 = division
-    worker = grids.create_worker(conn, "张网格", phone="13812345678", grids=[division + "001"])
+    worker = workers.create_worker(conn, "张网格", phone="13812345678", grids=[division + "001"])
     assert worker["phone"] == "138****5678"
-    grids.assign_worker(conn, worker["id"], division + "002", role="team")
+    workers.assign_worker(conn, worker["id"], division + "002", role="team")
     archive = grids.get_grid(conn, division + "002")
     assert [(w["name"], w["role"], w["phone"]) for w in archive["workers"]] == [
         ("张网格", "team", "138****5678")
     ]
-    assert len(grids.list_workers(conn, grid=division + "001")) == 1
+    assert len(workers.list_workers(conn, grid=division + "001")) == 1
     with pytest.raises(NotFound):
-        grids.assign_worker(conn, worker["id"], division + "099")
+        workers.assign_worker(conn, worker["id"], division + "099")

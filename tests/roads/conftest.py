@@ -5,6 +5,11 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from tests.conftest import own_database
+
+# A database of this folder's own: the API, CLI and assignment tests commit.
+database_url, settings, admin_token = own_database("gridmap_roads")
+
 COMMUNITY = "430702001001"
 GRID_WEST, GRID_EAST = COMMUNITY + "001", COMMUNITY + "002"
 

@@ -9,8 +9,8 @@ from io import BytesIO
 import pytest
 from openpyxl import load_workbook
 
+from gis.catalog import import_file
 from gis.errors import InvalidInput
-from gis.interop.importing import import_file
 from gis.roads.assignments import assign_section
 from gis.roads.cutting import cut_roads
 from gis.roads.roster import roster_workbook

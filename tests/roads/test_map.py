@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from gis.settings import Settings
 from layers.roads import UNASSIGNED_COLOUR, road_sections_map, unit_colours
 from layers.shell import render_html
 
@@ -24,7 +25,7 @@ def test_map_layers_legend_and_popups():
         _feature("R1-001", 1, "市城管局"), _feature("R1-002", 2, "第一中学<script>"),
         _feature("R1-003", 1, "市城管局"), _feature("R2-001"),
     ]}
-    page = render_html(road_sections_map(sections, date(2026, 6, 1)))
+    page = render_html(road_sections_map(sections, date(2026, 6, 1), Settings(_env_file=None)))
     assert "市城管局 (2)" in page and "未分配 unassigned (1)" in page
     assert UNASSIGNED_COLOUR in page and '"dashArray": "8 6"' in page
     assert "第一中学&lt;script&gt;" in page and "<script>\"" not in page  # names are escaped
@@ -41,4 +42,4 @@ def test_unit_colours_are_stable_and_never_red():
 
 def test_map_refuses_non_geojson():
     with pytest.raises(ValueError):
-        road_sections_map({"features": []}, date(2026, 6, 1))
+        road_sections_map({"features": []}, date(2026, 6, 1), Settings(_env_file=None))

@@ -11,19 +11,15 @@ opened its popup. For naive folium (2) alone: the marker nearest the centre is c
 it exists. Every request off 127.0.0.1 is aborted (the network is cut). Prints HTML bytes, the bytes
 of data loaded on demand for the first view and for a zoom-17 view, and medians of --runs.
 
-    .venv/bin/python tests/bench_bigmap.py                       # the issue's sizes (~2-3 min)
-    .venv/bin/python tests/bench_bigmap.py --grids 200 --households 10000 --places 30000 --runs 1
+    .venv/bin/python benchmarks/bench_bigmap.py                       # the issue's sizes (~2-3 min)
+    .venv/bin/python benchmarks/bench_bigmap.py --grids 200 --households 10000 --places 30000 --runs 1
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import os
-import shutil
-import socket
 import statistics
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -37,12 +33,11 @@ import folium
 import numpy as np
 import psycopg
 import shapely
+from _harness import free_port, migrated_database, throwaway_cluster
 from psycopg import sql
 
 from gis.access import accounts
 from gis.demo.street import generate_street, load_demo
-from gis.embedded import Cluster
-from gis.migrate import migrate
 from gis.perimeter.specs import PLACE_CATEGORIES
 from gis.settings import Settings
 from layers.shell import offline_map, render_html
@@ -81,19 +76,12 @@ _NAIVE_NEAREST = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def load_street(url: str, grids: int, households: int, places: int, secret: str) -> str:
     """The demo street (through the importer), ``places`` more places by COPY; an admin's token."""
     t = time.perf_counter()
     street = generate_street(communities=max(1, grids // 100), grids=grids, households=households,
                              persons=households * 3 // 2, schools=5, places=20)
     with psycopg.connect(url) as conn:
-        migrate(conn)
         load_demo(conn, street)
         conn.commit()
         t_demo = time.perf_counter() - t
@@ -136,7 +124,7 @@ def serve(settings: Settings) -> Iterator[str]:
 
     from api.app import create_app
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -222,15 +210,15 @@ def ours(browser: Browser, base_url: str, token: str, runs: int) -> dict[str, fl
             "detail_households": shown[0], "detail_places": shown[1]}
 
 
-def naive(browser: Browser, url: str, folder: Path, runs: int) -> dict[str, object]:
+def naive(browser: Browser, settings: Settings, folder: Path, runs: int) -> dict[str, object]:
     """One folium.Marker (with a popup) per household, Leaflet inlined; None = not interactive."""
     t = time.perf_counter()
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(settings.database_url or "") as conn:
         rows = conn.execute("SELECT ST_Y(geom), ST_X(geom), address FROM household ORDER BY id").fetchall()
         bbox = conn.execute("SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) "
                             "FROM (SELECT ST_Extent(geom)::geometry e FROM community) x").fetchone()
     assert bbox is not None
-    m = offline_map(tuple(bbox), "naive folium")  # type: ignore[arg-type]
+    m = offline_map(tuple(bbox), "naive folium", settings)  # type: ignore[arg-type]
     for lat, lon, address in rows:
         folium.Marker([lat, lon], popup=address).add_to(m)
     html = render_html(m, inline=True)
@@ -269,16 +257,9 @@ def main() -> None:
 
     from playwright.sync_api import sync_playwright
 
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-bigmap-"))
-    os.chmod(root, 0o755)
-    cluster = Cluster(root, _free_port())
-    cluster.start()
-    try:
-        urls = {}
-        for name in ("big", "small"):
-            with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as admin:
-                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(f"bench_{name}")))
-            urls[name] = psycopg.conninfo.make_conninfo(cluster.conninfo("postgres"), dbname=f"bench_{name}")
+    with throwaway_cluster("gridmap-bench-bigmap-") as cluster:
+        root = cluster.root
+        urls = {name: migrated_database(cluster, f"bench_{name}") for name in ("big", "small")}
         settings = {name: Settings(database_url=url, data_dir=root / "data", _env_file=None)  # type: ignore[call-arg]
                     for name, url in urls.items()}
         print(f"big street: {args.grids} grids, {args.households} households, {args.places} places")
@@ -295,12 +276,9 @@ def main() -> None:
                 big = ours(browser, base, big_token, args.runs)
             with serve(settings["small"]) as base:
                 small = ours(browser, base, small_token, args.runs)
-            simple = naive(browser, urls["small"], root, args.runs)
+            simple = naive(browser, settings["small"], root, args.runs)
             browser.browser.close()
         report(args, big, small, simple)
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def report(args: argparse.Namespace, big: dict, small: dict, simple: dict) -> None:

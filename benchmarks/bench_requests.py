@@ -3,21 +3,18 @@
 The same app twice on a throwaway cluster with the access world of tests/access: as built, and with
 the policy and the service role switched off through dependency overrides. Prints medians (ms).
 
-    .venv/bin/python -m tests.access.bench_requests [--runs 200]     (from the repository root)
+    .venv/bin/python benchmarks/bench_requests.py [--runs 200]
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import socket
 import statistics
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import psycopg
+from _harness import migrated_database, throwaway_cluster
 from fastapi import Request
 from fastapi.testclient import TestClient
 
@@ -25,8 +22,6 @@ from api.app import create_app
 from api.deps import get_conn
 from api.security import enforce_policy
 from gis.access import accounts
-from gis.embedded import Cluster
-from gis.migrate import migrate
 from gis.settings import Settings
 from tests.access.conftest import PASSWORD, build_world
 
@@ -41,19 +36,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-req-"))
-    root.chmod(0o755)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cluster = Cluster(root, port)
-    try:
-        cluster.start()
-        cluster.ensure_database()
-        url = cluster.conninfo()
-        settings = Settings(database_url=url, data_dir=root, _env_file=None)
+    with throwaway_cluster("gridmap-bench-req-") as cluster:
+        url = migrated_database(cluster)
+        settings = Settings(database_url=url, data_dir=cluster.root, _env_file=None)
         with psycopg.connect(url) as conn:
-            migrate(conn)
             world = build_world(conn)
             admin = world.users["admin"].username
             token, _ = accounts.issue_token(conn, admin, PASSWORD, settings.secret_key, timedelta(hours=1))
@@ -76,9 +62,6 @@ def main() -> None:
                         times.append((time.perf_counter() - t) * 1000)
                     print(f"{label:22s} GET {path.split('?')[0]:22s} {r.status_code}  "
                           f"median {statistics.median(times):6.2f} ms")
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

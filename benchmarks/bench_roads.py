@@ -1,8 +1,8 @@
 """Benchmark of the road sections (not collected by pytest): cutting 5,000 roads at their intersections
 (< 10 s) and the coverage report over 50,000 sections (< 1 s), on a throwaway cluster.
 
-    .venv/bin/python tests/bench_roads.py            # 5,000 roads, 50,000 sections
-    .venv/bin/python tests/bench_roads.py --roads 800 --runs 1   # a quick dev run
+    .venv/bin/python benchmarks/bench_roads.py            # 5,000 roads, 50,000 sections
+    .venv/bin/python benchmarks/bench_roads.py --roads 800 --runs 1   # a quick dev run
 
 The district is a street lattice 150 m apart; every line is broken into roads of four blocks whose ends
 fall between crossings, so each road is crossed four times. Nine communities of four grids each
@@ -13,30 +13,18 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
-import shutil
-import socket
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import psycopg
+from _harness import migrated_database, throwaway_cluster
 
-from gis.embedded import Cluster
-from gis.migrate import migrate
 from gis.roads.coverage import coverage, overlapping_sections
 from gis.roads.cutting import cut_roads
 
 LON0, LAT0 = 112.90, 28.10
 SPACING_M = 150.0
 BLOCKS_PER_ROAD = 4
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def lattice(conn: psycopg.Connection, roads: int) -> float:
@@ -128,15 +116,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-roads-"))
-    os.chmod(root, 0o755)
-    cluster = Cluster(root, _free_port())
-    cluster.start()
-    try:
-        cluster.ensure_database()
-        with psycopg.connect(cluster.conninfo()) as conn:
+    with throwaway_cluster("gridmap-bench-roads-") as cluster:
+        with psycopg.connect(migrated_database(cluster)) as conn:
             conn.execute("SET jit = off")
-            migrate(conn)
             side = lattice(conn, args.roads)
             division(conn, side)
             conn.commit()
@@ -174,9 +156,6 @@ def main() -> None:
             pairs = len(overlapping_sections(conn))
             print(f"OVERLAPS among {total['sections']} sections: median "
                   f"{statistics.median(overlap_times) * 1000:.0f} ms ({pairs} pairs)")
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Benchmark: importing households with grid assignment against a bare COPY of the same rows.
 
-    .venv/bin/python tests/bench_import.py --households 1000000 --grids 2000
+    .venv/bin/python benchmarks/bench_import.py --households 1000000 --grids 2000
 
 Runs on its own throwaway cluster and database (never the demo one). Builds a 40x50 tiling of grids
 (500 per community, as a community has at most 999 grid sequence numbers) and random household
@@ -18,37 +18,21 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import os
-import shutil
-import socket
 import statistics
-import sys
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import psycopg
 import shapely
+from _harness import migrated_database, throwaway_cluster
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from gis.embedded import Cluster  # noqa: E402
-from gis.interop.importing import load_frame  # noqa: E402
-from gis.migrate import migrate  # noqa: E402
+from gis.catalog import load_frame
 
 WEST, SOUTH = 113.0, 25.75
 CELL_LON, CELL_LAT = 0.002, 0.0018  # about 200 m x 200 m
 COLUMNS_PER_COMMUNITY = 10
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def division(grids: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, tuple[float, float, float, float]]:
@@ -138,15 +122,9 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="EXPLAIN ANALYZE the placement insert once")
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-"))
-    os.chmod(root, 0o755)
-    cluster = Cluster(root, _free_port())
-    cluster.start()
-    try:
-        cluster.ensure_database("bench")
-        with psycopg.connect(cluster.conninfo("bench")) as conn:
+    with throwaway_cluster() as cluster:
+        with psycopg.connect(migrated_database(cluster, "bench")) as conn:
             conn.execute("SET jit = off")
-            migrate(conn)
             communities, grids, extent = division(args.grids)
             load_frame(conn, "communities", communities)
             load_frame(conn, "grids", grids)
@@ -163,14 +141,11 @@ def main() -> None:
         print(f"(b) import with validation + grid placement: {b:.2f} s")
         print(f"ratio b/a = {b / a:.2f}  (target <= 2.0; b target < 60 s)")
         print(f"placements: {placements}")
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 def explain(conn: psycopg.Connection, frame: gpd.GeoDataFrame) -> None:
     """EXPLAIN ANALYZE of the staging -> household insert, to see where (b) spends its time."""
-    from gis.interop.importing import HOUSEHOLDS
+    from gis.register.specs import HOUSEHOLDS
 
     conn.execute("TRUNCATE household RESTART IDENTITY CASCADE")
     conn.commit()

@@ -10,7 +10,7 @@ TiPg is a bench-only install, kept out of gridmap's dependencies (it pins its ow
 
     python3 -m venv /tmp/gridmap-tipg-venv && /tmp/gridmap-tipg-venv/bin/pip install tipg uvicorn
     apt-get install -y wrk
-    .venv/bin/python tests/bench_ogc.py [--places 300000] [--duration 10] [--connections 16] [--rounds 2]
+    .venv/bin/python benchmarks/bench_ogc.py [--places 300000] [--duration 10] [--connections 16] [--rounds 2]
 
 --tipg-python (or GRIDMAP_TIPG_PYTHON) names the interpreter that has tipg.
 """
@@ -22,11 +22,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.request
 from datetime import timedelta
@@ -35,15 +33,11 @@ from pathlib import Path
 import numpy as np
 import psycopg
 import shapely
+from _harness import REPO, free_port, migrated_database, throwaway_cluster
 from pyproj import CRS, Transformer
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from gis.access.accounts import create_user, grant, issue_token  # noqa: E402
-from gis.embedded import Cluster  # noqa: E402
-from gis.migrate import migrate  # noqa: E402
-from gis.settings import DEFAULT_SECRET_KEY  # noqa: E402
+from gis.access.accounts import create_user, grant, issue_token
+from gis.settings import DEFAULT_SECRET_KEY
 
 CENTRE = (113.015, 25.770)  # Chenzhou (郴州)
 CATEGORIES = ["restaurant", "small_shop", "food_shop", "other", "tobacco", "bar", "internet_cafe"]
@@ -72,12 +66,6 @@ done = function(summary, latency, requests)
     e.status + e.connect + e.read + e.write + e.timeout))
 end
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def local_tm(lon: float, lat: float) -> CRS:
@@ -192,108 +180,105 @@ def main() -> None:
     if subprocess.run([tipg_python, "-c", "import tipg"], capture_output=True).returncode != 0:
         sys.exit(f"{tipg_python} has no tipg: see this script's docstring")
 
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-ogc-"))
-    os.chmod(root, 0o755)
-    cluster = Cluster(root, free_port())
     procs: list[subprocess.Popen] = []
-    try:
-        cluster.start()
-        # TiPg's settings need a URL with a host, so both servers reach PostgreSQL over loopback TCP.
-        with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as admin:
-            admin.execute("ALTER SYSTEM SET listen_addresses = '127.0.0.1'")
-        cluster.stop()
-        cluster.start()
-        cluster.ensure_database("bench")
-        conninfo = f"host=127.0.0.1 port={cluster.port} user=gridmap dbname=bench"
-        with psycopg.connect(conninfo) as conn:
-            migrate(conn)
-            t0 = time.perf_counter()
-            load_places(conn, args.places)
-            print(f"loaded {args.places:,} places in {time.perf_counter() - t0:.1f} s")
-            # gridmap answers only signed-in users: the load carries an inspector's bearer token
-            # (TiPg has no sign-in, so gridmap does that extra work on every request).
-            create_user(conn, "bench-inspector", "bench-password-1")
-            grant(conn, "bench-inspector", "inspector")
-            token, _ = issue_token(conn, "bench-inspector", "bench-password-1", DEFAULT_SECRET_KEY,
-                                   timedelta(hours=2))
+    with throwaway_cluster("gridmap-bench-ogc-") as cluster:
+        root = cluster.root
+        try:
+            # TiPg's settings need a URL with a host, so both servers reach PostgreSQL over loopback TCP.
+            with psycopg.connect(cluster.conninfo("postgres"), autocommit=True) as admin:
+                admin.execute("ALTER SYSTEM SET listen_addresses = '127.0.0.1'")
+            cluster.stop()
+            cluster.start()
+            migrated_database(cluster, "bench")
+            conninfo = f"host=127.0.0.1 port={cluster.port} user=gridmap dbname=bench"
+            with psycopg.connect(conninfo) as conn:
+                t0 = time.perf_counter()
+                load_places(conn, args.places)
+                print(f"loaded {args.places:,} places in {time.perf_counter() - t0:.1f} s")
+                # gridmap answers only signed-in users: the load carries an inspector's bearer token
+                # (TiPg has no sign-in, so gridmap does that extra work on every request).
+                create_user(conn, "bench-inspector", "bench-password-1")
+                grant(conn, "bench-inspector", "inspector")
+                token, _ = issue_token(conn, "bench-inspector", "bench-password-1", DEFAULT_SECRET_KEY,
+                                       timedelta(hours=2))
 
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("GRIDMAP_", "TIPG_", "DATABASE_URL"))}
-        g_port, t_port = free_port(), free_port()
-        g_env = env | {"GRIDMAP_DATABASE_URL": conninfo, "GRIDMAP_DATA_DIR": str(root / "data")}
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
-             "--port", str(g_port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
-            cwd=ROOT, env=g_env))
-        dsn = f"postgresql://gridmap@127.0.0.1:{cluster.port}/bench"
-        t_env = env | {"DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]',
-                       "TIPG_DB_TABLES": '["public.place"]', "TIPG_DB_FUNCTIONS": "[]",
-                       "TIPG_MAX_FEATURES_PER_QUERY": "10000", "TIPG_DB_MAX_CONN_SIZE": "8"}
-        procs.append(subprocess.Popen(
-            [tipg_python, "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(t_port),
-             "--workers", "1", "--log-level", "warning", "--no-access-log"], cwd=root, env=t_env))
-        g_base, t_base = f"http://127.0.0.1:{g_port}", f"http://127.0.0.1:{t_port}"
-        wait_http(f"{g_base}/ogc/collections", headers={"Authorization": f"Bearer {token}"})
-        wait_http(f"{t_base}/collections")
-        with urllib.request.urlopen(f"{t_base}/collections") as r:
-            tipg_ids = [c["id"] for c in json.loads(r.read())["collections"]]
-        if "public.place" not in tipg_ids:
-            sys.exit(f"TiPg does not serve public.place; it serves {tipg_ids}")
+            env = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("GRIDMAP_", "TIPG_", "DATABASE_URL"))}
+            g_port, t_port = free_port(), free_port()
+            g_env = env | {"GRIDMAP_DATABASE_URL": conninfo, "GRIDMAP_DATA_DIR": str(root / "data")}
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", "127.0.0.1",
+                 "--port", str(g_port), "--workers", "1", "--log-level", "warning", "--no-access-log"],
+                cwd=REPO, env=g_env))
+            dsn = f"postgresql://gridmap@127.0.0.1:{cluster.port}/bench"
+            t_env = env | {"DATABASE_URL": dsn, "TIPG_DB_SCHEMAS": '["public"]',
+                           "TIPG_DB_TABLES": '["public.place"]', "TIPG_DB_FUNCTIONS": "[]",
+                           "TIPG_MAX_FEATURES_PER_QUERY": "10000", "TIPG_DB_MAX_CONN_SIZE": "8"}
+            procs.append(subprocess.Popen(
+                [tipg_python, "-m", "uvicorn", "tipg.main:app", "--host", "127.0.0.1", "--port", str(t_port),
+                 "--workers", "1", "--log-level", "warning", "--no-access-log"], cwd=root, env=t_env))
+            g_base, t_base = f"http://127.0.0.1:{g_port}", f"http://127.0.0.1:{t_port}"
+            wait_http(f"{g_base}/ogc/collections", headers={"Authorization": f"Bearer {token}"})
+            wait_http(f"{t_base}/collections")
+            with urllib.request.urlopen(f"{t_base}/collections") as r:
+                tipg_ids = [c["id"] for c in json.loads(r.read())["collections"]]
+            if "public.place" not in tipg_ids:
+                sys.exit(f"TiPg does not serve public.place; it serves {tipg_ids}")
 
-        boxes = bboxes(200)
-        servers = {
-            "gridmap": (g_base, f"/ogc/collections/places/items?limit={args.limit}&bbox="),
-            "tipg": (t_base, f"/collections/public.place/items?limit={args.limit}&bbox="),
-        }
-        headers = {"gridmap": {"Authorization": f"Bearer {token}"}, "tipg": {}}
-        # Same answers first: both must match the same number of places for the same box.
-        for b in boxes[:5]:
-            got = {}
-            for name, (base, prefix) in servers.items():
-                request = urllib.request.Request(base + prefix + ",".join(map(str, b)), headers=headers[name])
-                with urllib.request.urlopen(request) as r:
-                    body = json.loads(r.read())
-                got[name] = (body["numberMatched"], len(body["features"]))
-            assert got["gridmap"] == got["tipg"], got
-        print(f"both servers agree on numberMatched/numberReturned for 5 boxes, e.g. {got['gridmap']}")
+            boxes = bboxes(200)
+            servers = {
+                "gridmap": (g_base, f"/ogc/collections/places/items?limit={args.limit}&bbox="),
+                "tipg": (t_base, f"/collections/public.place/items?limit={args.limit}&bbox="),
+            }
+            headers = {"gridmap": {"Authorization": f"Bearer {token}"}, "tipg": {}}
+            # Same answers first: both must match the same number of places for the same box.
+            for b in boxes[:5]:
+                got = {}
+                for name, (base, prefix) in servers.items():
+                    request = urllib.request.Request(base + prefix + ",".join(map(str, b)),
+                                                     headers=headers[name])
+                    with urllib.request.urlopen(request) as r:
+                        body = json.loads(r.read())
+                    got[name] = (body["numberMatched"], len(body["features"]))
+                assert got["gridmap"] == got["tipg"], got
+            print(f"both servers agree on numberMatched/numberReturned for 5 boxes, e.g. {got['gridmap']}")
 
-        for name, (base, prefix) in servers.items():  # warm-up
-            run_wrk(base, prefix, boxes, args.threads, args.connections, 3, root, headers[name])
-        results: dict[str, list[dict]] = {name: [] for name in servers}
-        for _ in range(args.rounds):
-            for name, (base, prefix) in servers.items():
-                results[name].append(run_wrk(base, prefix, boxes, args.threads, args.connections,
-                                             args.duration, root, headers[name]))
-        print(f"\nitems?bbox=...&limit={args.limit}: wrk -t{args.threads} -c{args.connections} "
-              f"-d{args.duration}s, {args.rounds} alternating rounds, medians")
-        summary = {}
-        for name, runs in results.items():
-            rps = statistics.median(r["rps"] for r in runs)
-            p95 = statistics.median(r["p95_ms"] for r in runs)
-            p50 = statistics.median(r["p50_ms"] for r in runs)
-            errors = sum(r["errors"] for r in runs)
-            summary[name] = (rps, p95)
-            each = ", ".join(f"{r['rps']:.0f}" for r in runs)
-            print(f"  {name:8s} {rps:8.1f} req/s   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   errors {errors}"
-                  f"   (runs: {each} req/s)")
-        ratio_rps = summary["gridmap"][0] / summary["tipg"][0]
-        ratio_p95 = summary["gridmap"][1] / summary["tipg"][1]
-        print(f"  ratio gridmap/tipg: req/s x{ratio_rps:.2f} (>= 1 is the goal), "
-              f"p95 x{ratio_p95:.2f} (<= 1 is the goal)")
+            for name, (base, prefix) in servers.items():  # warm-up
+                run_wrk(base, prefix, boxes, args.threads, args.connections, 3, root, headers[name])
+            results: dict[str, list[dict]] = {name: [] for name in servers}
+            for _ in range(args.rounds):
+                for name, (base, prefix) in servers.items():
+                    results[name].append(run_wrk(base, prefix, boxes, args.threads, args.connections,
+                                                 args.duration, root, headers[name]))
+            print(f"\nitems?bbox=...&limit={args.limit}: wrk -t{args.threads} -c{args.connections} "
+                  f"-d{args.duration}s, {args.rounds} alternating rounds, medians")
+            summary = {}
+            for name, runs in results.items():
+                rps = statistics.median(r["rps"] for r in runs)
+                p95 = statistics.median(r["p95_ms"] for r in runs)
+                p50 = statistics.median(r["p50_ms"] for r in runs)
+                errors = sum(r["errors"] for r in runs)
+                summary[name] = (rps, p95)
+                each = ", ".join(f"{r['rps']:.0f}" for r in runs)
+                print(f"  {name:8s} {rps:8.1f} req/s   p50 {p50:7.1f} ms   p95 {p95:7.1f} ms"
+                      f"   errors {errors}   (runs: {each} req/s)")
+            ratio_rps = summary["gridmap"][0] / summary["tipg"][0]
+            ratio_p95 = summary["gridmap"][1] / summary["tipg"][1]
+            print(f"  ratio gridmap/tipg: req/s x{ratio_rps:.2f} (>= 1 is the goal), "
+                  f"p95 x{ratio_p95:.2f} (<= 1 is the goal)")
 
-        print("\nST_AsMVT (gis.tiles.tile, places layer), median of 15 tiles around the centre:")
-        for z in (12, 14):
-            ms, features = tile_times(conninfo, z)
-            print(f"  z{z}: {ms:7.1f} ms   ({features:,} places in the centre tile)")
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
+            print("\nST_AsMVT (gis.tiles.tile, places layer), median of 15 tiles around the centre:")
+            for z in (12, 14):
+                ms, features = tile_times(conninfo, z)
+                print(f"  z{z}: {ms:7.1f} ms   ({features:,} places in the centre tile)")
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                try:
+                    p.wait(10)
+                except subprocess.TimeoutExpired:
+                    p.kill()
 
 
 if __name__ == "__main__":

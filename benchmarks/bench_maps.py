@@ -5,28 +5,23 @@ per grid and ~12,500 in all). Prints the median render time of the grid map thro
 (TestClient) and as a pure render (SQL + layers + HTML), the HTML size of the community map, and the
 same households drawn by naive folium side by side, with the ratios.
 
-    .venv/bin/python tests/bench_maps.py [--per-grid 500] [--grids 10] [--runs 9] [--keep DIR]
+    .venv/bin/python benchmarks/bench_maps.py [--per-grid 500] [--grids 10] [--runs 9] [--keep DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import html
-import os
-import shutil
-import socket
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import folium
 import psycopg
+from _harness import migrated_database, throwaway_cluster
 
-from gis.embedded import Cluster
 from gis.maps.grids import community_map_data, grid_map_data
-from gis.migrate import migrate
 from gis.settings import Settings
 from layers.maps import community_map, grid_map
 from layers.shell import render_html
@@ -104,18 +99,9 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="write the maps as HTML files into this folder")
     args = parser.parse_args()
 
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-maps-"))
-    os.chmod(root, 0o755)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cluster = Cluster(root, port)
-    cluster.start()
-    try:
-        cluster.ensure_database()
-        url = cluster.conninfo()
+    with throwaway_cluster("gridmap-bench-maps-") as cluster:
+        url = migrated_database(cluster)
         with psycopg.connect(url) as conn:
-            migrate(conn)
             t = time.perf_counter()
             params = {"c": COMMUNITY, "side": SIDE, "grids": args.grids, "per": args.per_grid}
             for statement in SETUP.split(";\n"):
@@ -126,12 +112,8 @@ def main() -> None:
                                     ).fetchone()  # type: ignore[misc]
             print(f"data: {args.grids} grids, {n_h} households, {n_p} persons "
                   f"(set-based load {time.perf_counter() - t:.2f} s)")
-        settings = Settings(database_url=url, data_dir=root / "data", _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(database_url=url, data_dir=cluster.root / "data", _env_file=None)  # type: ignore[call-arg]
         run(settings, args)
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
-
 
 def run(settings: Settings, args: argparse.Namespace) -> None:
     from fastapi.testclient import TestClient

@@ -6,28 +6,24 @@ grid_for_point), all 四清 statistics (one GROUPING SETS query) against the sam
 count query at a time, the division check of a community, a filtered persons page, and the
 re-assignment after a grid boundary change.
 
-    .venv/bin/python tests/register/bench_register.py [--households 50000] [--runs 5]
+    .venv/bin/python benchmarks/bench_register.py [--households 50000] [--runs 5]
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import socket
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import psycopg
+from _harness import migrated_database, throwaway_cluster
 
-from gis.division import grids
+from gis.division import communities, grids
 from gis.division.check import check_division
-from gis.embedded import Cluster
-from gis.migrate import migrate
 from gis.register import households as register
+from gis.register import persons
 from gis.register.stats import flatten
 from gis.register.stats import statistics as stats
 from gis.settings import CHINA_BBOX
@@ -43,7 +39,7 @@ def load(conn: psycopg.Connection, n_households: int, seed: int = 3) -> None:
     for c in range(10):
         code = f"430102001{c + 1:03d}"
         x = X0 + c * SIDE
-        grids.create_community(conn, code, f"社区{c}", box(x, Y0, x + SIDE, Y0 + SIDE))
+        communities.create_community(conn, code, f"社区{c}", box(x, Y0, x + SIDE, Y0 + SIDE))
         for i in range(5):
             for j in range(4):
                 seq = i * 4 + j + 1
@@ -96,7 +92,7 @@ def count_one_by_one(conn: psycopg.Connection, result: dict) -> int:
             for flag in ("elderly_alone", "disabled", "activist", "volunteer"):
                 if flag in params:
                     params[flag] = params[flag] == "true"  # type: ignore[assignment]
-            lister = register.list_persons if resource == "persons" else register.list_households
+            lister = persons.list_persons if resource == "persons" else register.list_households
             assert lister(conn, limit=1, **params)["total"] == figure["count"]
             n += 1
     return n
@@ -107,18 +103,9 @@ def main() -> None:
     parser.add_argument("--households", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-"))
-    root.chmod(0o755)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cluster = Cluster(root, port)
-    cluster.start()
-    try:
-        cluster.ensure_database()
-        with psycopg.connect(cluster.conninfo()) as conn:
+    with throwaway_cluster() as cluster:
+        with psycopg.connect(migrated_database(cluster)) as conn:
             conn.execute("SET jit = off")
-            migrate(conn)
             start = time.perf_counter()
             load(conn, args.households)
             persons = conn.execute("SELECT count(*) FROM person").fetchone()[0]  # type: ignore[index]
@@ -147,7 +134,7 @@ def main() -> None:
                   f"= {t_each / t_stats:.0f}x; all equal")
             t_div = median_ms(lambda: check_division(conn, "430102001001"), args.runs)
             print(f"division check of a 20-grid community: {t_div:.0f} ms")
-            t_page = median_ms(lambda: register.list_persons(conn, community="430102001003",
+            t_page = median_ms(lambda: persons.list_persons(conn, community="430102001003",
                                                              residence="floating", limit=100), args.runs)
             print(f"persons page (community + floating, total + 100 rows): {t_page:.0f} ms")
 
@@ -158,9 +145,6 @@ def main() -> None:
 
             t_move = median_ms(move_grid, args.runs)
             print(f"grid boundary change + re-assignment (one UPDATE ... FROM): {t_move:.0f} ms")
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

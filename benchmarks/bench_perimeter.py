@@ -5,26 +5,22 @@ Runs on a throwaway cluster; prints the median of 5 interleaved runs of each sid
 whether both found the same violations (same place -> school, distances within 0.05 m). The analyst
 is timed twice: holding GeoDataFrames already, and holding the rows (WKB) a query returned.
 
-    .venv/bin/python tests/bench_perimeter.py [--schools 3000] [--places 300000] [--runs 3]
+    .venv/bin/python benchmarks/bench_perimeter.py [--schools 3000] [--places 300000] [--runs 3]
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import socket
 import statistics
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import psycopg
 import shapely
+from _harness import migrated_database, throwaway_cluster
 from pyproj import CRS, Transformer
 
 CENTRE = (113.015, 25.770)  # Chenzhou (郴州)
@@ -161,12 +157,6 @@ def compare(sql_rows: list[dict], analyst: pd.DataFrame, tolerance: float = 0.05
                   f"{edge}; max distance difference {worst:.4f} m")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--schools", type=int, default=3000)
@@ -174,20 +164,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
 
-    from gis.embedded import Cluster
-    from gis.migrate import migrate
     from gis.perimeter.check import perimeter_violations
 
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-"))
-    os.chmod(root, 0o755)
-    cluster = Cluster(root, _free_port())
-    try:
-        cluster.start()
-        cluster.ensure_database()
+    with throwaway_cluster() as cluster:
+        url = migrated_database(cluster)
         schools, places, licences = synthetic_city(args.schools, args.places)
-        with psycopg.connect(cluster.conninfo()) as conn:
+        with psycopg.connect(url) as conn:
             conn.execute("SET jit = off")
-            migrate(conn)
             started = time.perf_counter()
             load(conn, schools, places, licences)
             print(f"data: {len(schools):,} school polygons, {len(places):,} places, "
@@ -222,9 +205,6 @@ def main() -> None:
         print(f"ratio geopandas / PostGIS: {med['frames'] / med['sql']:.2f}x from GeoDataFrames, "
               f"{med['rows'] / med['sql']:.2f}x from rows   (target: PostGIS < 2 s and faster)")
         print(f"same violations: {'yes' if same and same_rows else 'NO'} ({detail})")
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":

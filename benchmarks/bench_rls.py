@@ -4,25 +4,20 @@
 person. The same queries run as the owner (no RLS) and as the service role acting for an admin of
 everything, an admin of one community (20 grids) and a grid worker (1 grid). Prints medians (ms).
 
-    .venv/bin/python tests/access/bench_rls.py [--households 100000] [--runs 7]
+    .venv/bin/python benchmarks/bench_rls.py [--households 100000] [--runs 7]
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
-import socket
 import statistics
-import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 import psycopg
+from _harness import migrated_database, throwaway_cluster
 
 from gis.access import accounts
-from gis.embedded import Cluster
-from gis.migrate import migrate
 
 X0, Y0, SIDE = 112.90, 28.10, 0.05
 QUERIES = {
@@ -105,17 +100,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--explain", help="print the worker's plan of this query (a label above)")
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="gridmap-bench-rls-"))
-    root.chmod(0o755)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cluster = Cluster(root, port)
-    try:
-        cluster.start()
-        cluster.ensure_database()
-        with psycopg.connect(cluster.conninfo()) as conn:
-            migrate(conn)
+    with throwaway_cluster("gridmap-bench-rls-") as cluster:
+        with psycopg.connect(migrated_database(cluster)) as conn:
             t = time.perf_counter()
             grid = load(conn, args.households)
             persons = conn.execute("SELECT count(*) FROM person").fetchone()[0]
@@ -141,9 +127,6 @@ def main() -> None:
                     plan = conn.execute("EXPLAIN (ANALYZE, COSTS OFF) " + QUERIES[args.explain],
                                         {"grid": grid})
                     print("\n".join(r[0] for r in plan))
-    finally:
-        cluster.stop()
-        shutil.rmtree(root, ignore_errors=True)
 
 
 if __name__ == "__main__":
