@@ -9,7 +9,9 @@ from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api import errors
+from api.headers import SecurityHeaders
 from api.security import enforce_policy
+from api.upload_guard import UploadGuard
 from gis.db import open_pool
 from gis.settings import Settings
 from layers.assets import PACKAGES, STATIC_PREFIX
@@ -35,7 +37,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(enforce_policy)],
     )
     app.state.settings = settings
+    app.add_middleware(UploadGuard)  # a body the request will be refused for is never read
     errors.install(app)
+    app.add_middleware(SecurityHeaders, settings=settings)  # CSP, nosniff, no framing, no-store
     from api.routes import ROUTERS
 
     for router in ROUTERS:

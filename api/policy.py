@@ -6,7 +6,9 @@ gis/access/roles.py. Where a route serves several layers (imports, exports, OGC 
 ``layers`` refines the decision per layer.
 
 Scopes are not decided here: api/security.py checks a community or grid code named in the request
-against the user's grants, and the database's row-level security narrows every register query.
+against the user's grants, and the database's row-level security narrows every register query. A route
+open to several roles gets the rows of the register roles' scopes only, whichever role let the caller
+in: a viewer's scope adds counts (statistics), never rows (migration 011).
 """
 
 from __future__ import annotations
@@ -126,6 +128,7 @@ POLICY: dict[Route, Rule] = {
     # the school perimeter (校园周边200米) and inspections
     ("GET", "/perimeter/violations"): Rule(PERIMETER_READ),
     ("GET", "/perimeter/schools/{school}/violations"): Rule(PERIMETER_READ),
+    ("GET", "/perimeter/licences"): Rule(PERIMETER_READ),  # 辖区证照齐全、亮证经营
     **_resource("/perimeter/rules", "{rule_id}", read=Rule(PERIMETER_READ), write=Rule(PERIMETER_WRITE)),
     ("POST", "/perimeter/violations/record"): Rule(PERIMETER_WRITE),
     ("GET", "/perimeter/violations/recorded"): Rule(PERIMETER_READ),

@@ -5,7 +5,8 @@ their own: it authenticates the caller (a bearer token; for safe methods also th
 cookie a browser gets at login), switches the request's transaction to the service role acting for
 that user (the database's row-level security does the rest), looks the route up in api/policy.py,
 checks any community or grid code the request names against the user's grants, and writes the audit
-entry for reads of personal data and register exports.
+entry for reads of personal data and register exports (refusals are recorded by api.deps.get_conn,
+in a transaction of their own, whoever raised them).
 """
 
 from __future__ import annotations
@@ -17,26 +18,20 @@ from urllib.parse import quote
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import OAuth2PasswordBearer
 
-from api.deps import Conn
+from api.deps import PATH_CODES, QUERY_CODES, Conn, client_address, named_codes, note_attempt, request_detail
 from api.policy import POLICY, Rule
 from gis.access import accounts, audit
 from gis.access.accounts import Principal
 from gis.access.roles import UNMASK
 from gis.errors import InvalidInput
 
+__all__ = ["client_address"]  # re-exported: the routes take the client's address from here
 TOKEN_COOKIE = "gridmap_token"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
-# Request parameters that name a community or grid: checked against the user's scopes.
-PATH_CODES = ("code",)
-QUERY_CODES = ("grid", "community")
 CODE_RE = re.compile(r"[0-9]{6,15}")
 
 # Declares the scheme in the OpenAPI document (Swagger's Authorize button); the check is below.
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
-
-
-def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 def presented_token(request: Request, header_token: str | None) -> str | None:
@@ -52,7 +47,8 @@ def presented_token(request: Request, header_token: str | None) -> str | None:
 def current_user(request: Request, conn: Conn,
                  header_token: Annotated[str | None, Depends(bearer)]) -> Principal | None:
     """The caller, or None when no (live) token was presented. Also makes the rest of the request's
-    transaction run as the service role acting for this user."""
+    transaction act for this user: the database derives them from the token's hash, not from a user
+    id the service could set to anyone."""
     token = presented_token(request, header_token)
     settings = request.app.state.settings
     principal = accounts.authenticate(conn, token, settings.secret_key) if token else None
@@ -114,16 +110,8 @@ def enforce_policy(request: Request, conn: Conn, user: CurrentUser) -> None:
                             f"needs one of the roles: {', '.join(sorted(rule.roles))}")
     check_codes(request, user, roles)
     if rule.audit is not None:
-        detail = {"method": request.method, "path": _printable(request.url.path),
-                  "path_params": {k: _printable(str(v)) for k, v in request.path_params.items()},
-                  "query": {k: _printable(v) for k, v in request.query_params.items()}}
-        audit.record(conn, rule.audit, template, detail)
-
-
-def _printable(value: str) -> str:
-    """PostgreSQL text (and jsonb) cannot hold NUL: logged escaped, so the route itself still gets to
-    refuse the value with its own 422."""
-    return value.replace("\x00", "\\x00")
+        area = [c for c in named_codes(request) if CODE_RE.fullmatch(c)]
+        note_attempt(request, audit.Entry(rule.audit, template, request_detail(request), area=area), conn)
 
 
 def require_unmask_right(request: Request) -> None:

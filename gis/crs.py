@@ -14,6 +14,12 @@ from pyproj import CRS, Transformer
 
 InputCRS = Literal["EPSG:4326", "EPSG:4490", "gcj02"]
 BBox = tuple[float, float, float, float]  # minlon, minlat, maxlon, maxlat
+# GCJ-02 declared in exported files: an engineering CRS (no datum GDAL or QGIS can transform), so that
+# no tool takes the shifted coordinates for WGS 84, which a file without a CRS would be read as.
+GCJ02_NAME = "GCJ-02 (China mars coordinates, not WGS 84)"
+GCJ02_WKT = (f'ENGCRS["{GCJ02_NAME}",EDATUM["GCJ-02"],CS[Cartesian,2],'
+             'AXIS["longitude (GCJ-02)",east,ORDER[1],ANGLEUNIT["degree",0.0174532925199433]],'
+             'AXIS["latitude (GCJ-02)",north,ORDER[2],ANGLEUNIT["degree",0.0174532925199433]]]')
 _A = 6378245.0
 _EE = 0.00669342162296594323
 
@@ -27,6 +33,12 @@ def normalise_crs_name(name: str | None) -> InputCRS:
     if key in {"gcj02", "gcj", "mars"}:
         return "gcj02"
     raise ValueError(f"unknown CRS {name!r}: use EPSG:4326, EPSG:4490 or gcj02")
+
+
+def declares_gcj02(crs: object) -> bool:
+    """Whether a file's declared CRS is the GCJ-02 marker our exports write (or another named GCJ-02)."""
+    name = str(getattr(crs, "name", "") or "")
+    return "gcj" in name.lower().replace("-", "").replace("_", "")
 
 
 def _delta(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

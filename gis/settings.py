@@ -46,11 +46,31 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="addresses of reverse proxies whose X-Forwarded-For/-Proto are believed")
 
+    # NoDecode: comma-separated origins, as an operator writes them; empty = no CORS headers at all
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(), description="browser origins (https://host[:port], or *) allowed to call the API")
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _parse_proxies(cls, value: object) -> object:
         if isinstance(value, str):
             return tuple(p for p in value.replace(" ", "").split(",") if p)
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(o.rstrip("/") for o in value.replace(" ", "").split(",") if o)
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for origin in value:
+            scheme, _, host = origin.partition("://")
+            if origin != "*" and (scheme not in ("http", "https") or not host or "/" in host):
+                raise ValueError(f"GRIDMAP_CORS_ORIGINS: {origin!r} is not an origin like https://gis.example.cn")
         return value
 
     @field_validator("public_url")

@@ -7,6 +7,7 @@ from typing import Any
 
 import folium
 
+from layers.controls import TextTooltip
 from layers.shell import Raw
 
 KINDS_ZH = {"gap": "缝隙 gap", "overlap": "交叉 overlap", "outside": "超出社区 outside the community"}
@@ -40,6 +41,6 @@ def division_problems(problems: dict[str, Any], name: str = "划分问题 divisi
         problems, name=f"{name} ({len(features)})",
         style_function=lambda _: {"color": COLOUR, "weight": 2, "fillColor": f"url(#{HATCH_ID})",
                                   "fillOpacity": 1, "className": "division-problem"},
-        tooltip=folium.GeoJsonTooltip(fields=["label", "area", "grid_list"],
+        tooltip=TextTooltip(fields=["label", "area", "grid_list"],
                                       aliases=["问题 problem", "面积 area", "网格 grids"]),
     )

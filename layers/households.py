@@ -17,7 +17,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from layers.assets import local_links
-from layers.shell import script_json
+from layers.escape import script_json
 from layers.styles import BORDER_COLOUR, HOUSEHOLD_COLOUR, TAG_STYLES
 
 PLACEMENTS = ("inside", "border", "outside")
@@ -63,7 +63,8 @@ class RegisterData(MacroElement):
                 var html = '<div class="hh-popup"><b>' + esc(r[4]) + '</b>';
                 html += '<br><small>网格 grid ' + esc(r[5] || '—') + '</small>';
                 if (r[2]) {
-                    html += '<br><b style="color:{{ this.border_colour }}">' + data.placements[r[2]] + '</b>';
+                    html += '<br><b style="color:{{ this.border_colour }}">' + esc(data.placements[r[2]]) +
+                            '</b>';
                 }
                 html += '<table><tr><th>姓名</th><th>关系</th><th>身份证</th><th>电话</th><th>标签</th></tr>';
                 r[6].forEach(function (m) {

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import folium
 
+from layers.controls import LayerControl
 from layers.division import COLOUR as PROBLEM_COLOUR
 from layers.division import HATCH_SVG, division_problems
 from layers.grids import GRID_CSS, grid_boundaries
@@ -59,7 +60,7 @@ def _register_layers(m: folium.Map, data: MapData) -> list[LegendEntry]:
 
 
 def _finish(m: folium.Map, entries: list[LegendEntry], title: str, lines: list[str]) -> folium.Map:
-    folium.LayerControl(collapsed=False).add_to(m)
+    LayerControl(collapsed=False).add_to(m)
     page = figure(m)
     page.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS), name="gridmap_layer_css")
     page.html.add_child(title_box(title, lines), name="gridmap_title")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import folium
 
+from layers.controls import LayerControl, TextTooltip
 from layers.legend import LegendEntry, legend, title_box
 from layers.shell import figure, offline_map
 
@@ -40,7 +41,7 @@ def _points(features: list[dict[str, Any]], colour: str, radius: int, popup: boo
         marker=folium.CircleMarker(radius=radius, weight=1, fill=True, fill_opacity=0.85 if popup else 0.5),
         style_function=lambda _: {"color": colour, "fillColor": colour},
         popup=folium.GeoJsonPopup(fields=["popup"], labels=False) if popup else None,
-        tooltip=folium.GeoJsonTooltip(fields=["place_name"], labels=False),
+        tooltip=TextTooltip(fields=["place_name"], labels=False),
     )
 
 
@@ -59,12 +60,12 @@ def perimeter_map(data: dict[str, Any], settings: Settings) -> folium.Map:
     if data["campuses"]["features"]:
         folium.GeoJson(data["campuses"], style_function=lambda _: {"color": CAMPUS_COLOUR, "weight": 2,
                                                                    "fillOpacity": 0.25},
-                       tooltip=folium.GeoJsonTooltip(fields=["name", "level"], labels=False)).add_to(campuses)
+                       tooltip=TextTooltip(fields=["name", "level"], labels=False)).add_to(campuses)
     zones = folium.FeatureGroup(name="周边范围 zones")
     if data["zones"]["features"]:
         folium.GeoJson(data["zones"], style_function=lambda _: {"color": ZONE_COLOUR, "weight": 1.5,
                                                                 "dashArray": "6 4", "fillOpacity": 0.06},
-                       tooltip=folium.GeoJsonTooltip(fields=["name", "zone_m"], labels=False)).add_to(zones)
+                       tooltip=TextTooltip(fields=["name", "zone_m"], labels=False)).add_to(zones)
     violations = folium.FeatureGroup(name="违规场所 violations")
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [v["lon"], v["lat"]]},
                  "properties": {"place_name": v["place_name"], "popup": _popup(v)}}
@@ -76,7 +77,7 @@ def perimeter_map(data: dict[str, Any], settings: Settings) -> folium.Map:
         _points(data["compliant"]["features"], COMPLIANT_COLOUR, 3, popup=False).add_to(compliant)
     for group in (zones, campuses, compliant, violations):  # violations drawn last, on top
         group.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    LayerControl(collapsed=False).add_to(m)
 
     lines = [f"检查日期 check date: {data.get('day')}",
              f"违规 violations: {len(data['violations'])}",

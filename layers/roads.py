@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import folium
 
+from layers.controls import LayerControl, TextTooltip
 from layers.legend import LegendEntry, legend, title_box
 from layers.shell import figure, offline_map
 
@@ -60,7 +61,7 @@ def _group(name: str, features: list[dict[str, Any]], colour: str, dashed: bool)
     folium.GeoJson({"type": "FeatureCollection", "features": features},
                    style_function=lambda _: style, highlight_function=lambda _: {"weight": 8},
                    popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
-                   tooltip=folium.GeoJsonTooltip(fields=["code"], labels=False)).add_to(group)
+                   tooltip=TextTooltip(fields=["code"], labels=False)).add_to(group)
     return group
 
 
@@ -90,7 +91,7 @@ def road_sections_map(sections: dict[str, Any], on: date, settings: Settings,
         label = f"未分配 unassigned ({len(free)})"
         _group(label, free, UNASSIGNED_COLOUR, dashed=True).add_to(m)
         entries.append(LegendEntry(label, "line", UNASSIGNED_COLOUR))
-    folium.LayerControl(collapsed=False).add_to(m)
+    LayerControl(collapsed=False).add_to(m)
     total = sum(p["length_m"] for p in props)
     assigned = sum(p["length_m"] for p in props if p.get("unit_id") is not None)
     pct = f"{100 * assigned / total:.1f}%" if total else "-"

@@ -5,19 +5,27 @@ environment); ``render_html`` turns it into a page whose scripts and stylesheets
 are either served by the app under /static (``inline=False``) or written into the page itself
 (``inline=True``, for a file opened on a PC with no server and no internet). Asset lists are set on
 each element *instance*: ``add_js_link`` would change the class-level list of every later map.
+
+Every script the page holds is one this code writes, and each carries the page's nonce, so that a
+Content-Security-Policy of ``script-src 'nonce-…'`` (the app's header, or for a file a ``<meta>``
+in the page) runs them and nothing else. Texts from the database are escaped where they are
+written (layers/escape.py); the page itself is assembled without reading them as templates.
 """
 
 from __future__ import annotations
 
-import json
+import secrets
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import folium
-from branca.element import Element, Figure
+from branca.element import Element, Figure, MacroElement
 from folium.elements import JSCSSMixin
+from folium.template import Template
 
 from layers.assets import DROPPED, LOCAL, STATIC_PREFIX, Asset, inline_text, local_links
+from layers.escape import html_text
 
 if TYPE_CHECKING:
     from gis.settings import Settings
@@ -68,10 +76,55 @@ def basemap_layers(settings: Settings) -> list[folium.TileLayer]:
     return []
 
 
+def basemap_origins(settings: Settings) -> list[str]:
+    """The origins the basemap's tiles come from (``https://*.tianditu.gov.cn``), for a page's
+    Content-Security-Policy; none for a blank basemap."""
+    origins = []
+    for layer in basemap_layers(settings):
+        url = urlsplit(str(layer.tiles))
+        labels = (url.hostname or "").split(".")
+        if url.scheme in ("http", "https") and labels[0]:
+            if "{" in labels[0]:  # a subdomain template (t{s}.tianditu.gov.cn): any subdomain
+                labels[0] = "*"
+            port = f":{url.port}" if url.port else ""
+            origins.append(f"{url.scheme}://{'.'.join(labels)}{port}")
+    return sorted(set(origins))
+
+
+# The page: branca's Figure template, but with the title escaped and the nonce on its one script.
+_PAGE = Template(
+    "<!DOCTYPE html>\n<html>\n<head>\n"
+    "{% if this.title %}<title>{{ this.title|e }}</title>{% endif %}"
+    "    {{ this.header.render(**kwargs) }}\n</head>\n<body>\n    {{ this.html.render(**kwargs) }}\n</body>\n"
+    "<script{% if this.nonce %} nonce=\"{{ this.nonce|e }}\"{% endif %}>\n"
+    "    {{ this.script.render(**kwargs) }}\n</script>\n</html>\n"
+)
+
+
+class OfflineMap(folium.Map):
+    """folium.Map whose page header holds no script: folium's sets two global switches (touch, 3D)
+    to what Leaflet does anyway, and an inline script there would need the nonce as well."""
+
+    def render(self, **kwargs: Any) -> None:  # type: ignore[override]  # folium's returns None too
+        super().render(**kwargs)
+        size = {k: f"{v[0]}{v[1]}" for k, v in
+                {"width": self.width, "height": self.height, "left": self.left, "top": self.top}.items()}
+        figure(self).header.add_child(Raw(
+            '<meta name="viewport" content="width=device-width, initial-scale=1.0, maximum-scale=1.0, '
+            'user-scalable=no" />\n'
+            f"<style>#{self.get_name()} {{ position: {self.position}; width: {size['width']}; "
+            f"height: {size['height']}; left: {size['left']}; top: {size['top']}; }}\n"
+            f".leaflet-container {{ font-size: {self.font_size}; }}\n"
+            "html, body { width: 100%; height: 100%; margin: 0; padding: 0; }\n"
+            "#map { position: absolute; top: 0; bottom: 0; right: 0; left: 0; }</style>"
+        ), name=self.get_name())
+
+
 def offline_map(bbox: tuple[float, float, float, float], title: str, settings: Settings) -> folium.Map:
-    """An empty map fitted to ``bbox`` (minlon, minlat, maxlon, maxlat) with the basemap of ``settings``."""
+    """An empty map fitted to ``bbox`` (minlon, minlat, maxlon, maxlat) with the basemap of ``settings``;
+    ``title`` is text (escaped when the page is written)."""
     minlon, minlat, maxlon, maxlat = bbox
-    m = folium.Map(location=[(minlat + maxlat) / 2, (minlon + maxlon) / 2], tiles=None, zoom_start=16,
+    m = OfflineMap(location=[(minlat + maxlat) / 2, (minlon + maxlon) / 2], tiles=None, zoom_start=16,
                    control_scale=True)
     m.options["maxZoom"] = MAX_ZOOM
     # On the instance: folium's class-level lists (CDN URLs) stay as they are for everyone else.
@@ -82,6 +135,7 @@ def offline_map(bbox: tuple[float, float, float, float], title: str, settings: S
     m.fit_bounds([[minlat, minlon], [maxlat, maxlon]], padding=(20, 20))
     page = figure(m)
     page.title = title
+    page._template = _PAGE
     page.header.add_child(Raw(_PAGE_CSS), name="gridmap_page_css")
     return m
 
@@ -91,11 +145,6 @@ def figure(m: folium.Map) -> Figure:
     root = m.get_root()
     assert isinstance(root, Figure)
     return root
-
-
-def script_json(value: object) -> str:
-    """JSON for a <script>: "</" is escaped so that a name cannot close the script element."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
 
 
 class Raw(Element):
@@ -109,15 +158,47 @@ class Raw(Element):
         return self.text
 
 
-def _link(asset: Asset, prefix: str) -> Raw:
+def _render_macros_as_text(self: MacroElement, **kwargs: Any) -> None:
+    """branca's MacroElement.render, except that what a macro writes is kept as text.
+
+    branca wraps each macro's output in ``Element(text)``, which compiles the text as a new Jinja
+    template and renders it again: data that reached the output (a household's address in the
+    register's JSON, a name in a tooltip) was evaluated as a template, so ``{{7*7}}`` became 49 and
+    worse could run Python on the server. Output is final; nothing in it is a template."""
+    page = self.get_root()
+    assert isinstance(page, Figure), "an element is rendered inside a Figure"
+    for part, target in (("header", page.header), ("html", page.html), ("script", page.script)):
+        macro = self._template.module.__dict__.get(part)
+        if macro is not None:
+            target.add_child(Raw(macro(self, kwargs)), name=self.get_name())
+    for element in self._children.values():
+        element.render(**kwargs)
+
+
+# Installed once, for every folium element of the process: the maps are folium's only users here.
+MacroElement.render = _render_macros_as_text  # type: ignore[method-assign]
+
+
+def _nonce_attr(nonce: str) -> str:
+    return f' nonce="{html_text(nonce)}"'
+
+
+def _link(asset: Asset, prefix: str, nonce: str) -> Raw:
     if asset.kind == "js":
-        return Raw(f'<script src="{asset.url(prefix)}"></script>')
+        return Raw(f'<script src="{asset.url(prefix)}"{_nonce_attr(nonce)}></script>')
     return Raw(f'<link rel="stylesheet" href="{asset.url(prefix)}"/>')
 
 
-def _inline(asset: Asset) -> Raw:
-    tag = "script" if asset.kind == "js" else "style"
-    return Raw(f"<{tag}>{inline_text(asset)}</{tag}>")
+def _inline(asset: Asset, nonce: str) -> Raw:
+    if asset.kind == "js":
+        return Raw(f"<script{_nonce_attr(nonce)}>{inline_text(asset)}</script>")
+    return Raw(f"<style>{inline_text(asset)}</style>")
+
+
+def file_policy(nonce: str) -> str:
+    """The Content-Security-Policy of a page written to a file, where no server sends one: only the
+    page's own scripts run, no plugin, no <base>."""
+    return f"script-src 'nonce-{nonce}'; object-src 'none'; base-uri 'none'"
 
 
 def _elements(element: Element) -> Iterator[Element]:
@@ -135,9 +216,16 @@ def _local(links: list[tuple[str, str]]) -> list[tuple[str, Asset]]:
     return [(name, LOCAL[name]) for name, _ in links if name in LOCAL]
 
 
-def render_html(m: folium.Map, inline: bool = False, static_prefix: str = STATIC_PREFIX) -> str:
-    """The page of ``m``, every script and stylesheet local: under ``static_prefix`` or inline."""
+def render_html(m: folium.Map, inline: bool = False, static_prefix: str = STATIC_PREFIX,
+                nonce: str | None = None) -> str:
+    """The page of ``m``, every script and stylesheet local: under ``static_prefix`` or inline.
+
+    ``nonce`` is the one of the Content-Security-Policy the server sends with the page; without one
+    the page is for a file: it gets a nonce of its own and the policy in a ``<meta>`` element."""
     page = figure(m)
+    page._template = _PAGE
+    served = nonce is not None
+    nonce = nonce or secrets.token_urlsafe(18)
     assets: dict[str, Asset] = {}
     for element in list(_elements(page)):
         if isinstance(element, JSCSSMixin):
@@ -150,8 +238,13 @@ def render_html(m: folium.Map, inline: bool = False, static_prefix: str = STATIC
     ordered = sorted(assets.items(), key=lambda item: item[1].kind != "js")
     for name, asset in reversed(ordered):
         key = f"asset_{name}"
-        element = _inline(asset) if inline else _link(asset, static_prefix)
+        element = _inline(asset, nonce) if inline else _link(asset, static_prefix, nonce)
         page.header.add_child(element, name=key)
         page.header._children.move_to_end(key, last=False)
+    if not served:  # before every script, so that it governs them all
+        policy = Raw(f'<meta http-equiv="Content-Security-Policy" content="{html_text(file_policy(nonce))}">')
+        page.header.add_child(policy, name="meta_csp")
+        page.header._children.move_to_end("meta_csp", last=False)
     page.header._children.move_to_end("meta_http", last=False)
+    page.nonce = nonce  # type: ignore[attr-defined]  # read by _PAGE (folium's elements take no extra render arguments)
     return page.render()

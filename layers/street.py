@@ -17,8 +17,9 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from gis.perimeter.specs import PLACE_CATEGORIES
+from layers.escape import script_json
 from layers.legend import LegendEntry, legend, title_box
-from layers.shell import Raw, figure, offline_map, script_json
+from layers.shell import Raw, figure, offline_map
 from layers.styles import BORDER_COLOUR, COMMUNITY_COLOUR, GRID_COLOUR, HOUSEHOLD_COLOUR
 
 if TYPE_CHECKING:
@@ -63,8 +64,9 @@ class StreetLayers(MacroElement):
             var say = function (text) { if (status) { status.textContent = text; } };
             var gridPopup = function (p) {
                 return '<div class="street-popup"><b>' + esc(p.n) + '</b><br><small>网格 grid ' + esc(p.c) +
-                       '</small><br>住户 households ' + p.h +
-                       '<br><a href="/maps/grids/' + encodeURIComponent(p.c) + '">网格图 grid map</a></div>';
+                       '</small><br>住户 households ' + esc(p.h) +
+                       '<br><a href="/maps/grids/' + esc(encodeURIComponent(p.c)) + '">网格图 grid map</a>' +
+                       '</div>';
             };
             L.geoJSON(cfg.communities, {renderer: renderer, interactive: false,
                                         style: {color: '#000', weight: 3}}).addTo(map);
@@ -95,9 +97,9 @@ class StreetLayers(MacroElement):
                 return m.bindPopup(function () {
                     return '<div class="street-popup"><b>' + esc(r[4]) + '</b><br><small>网格 grid ' +
                            esc(r[5] || '—') + '</small>' +
-                           (r[3] ? '<br><b style="color:' + fill + '">' + cfg.placements[r[3]] + '</b>'
+                           (r[3] ? '<br><b style="color:' + fill + '">' + esc(cfg.placements[r[3]]) + '</b>'
                                  : '') +
-                           '<br>人口 persons ' + r[6] + '</div>';
+                           '<br>人口 persons ' + esc(r[6]) + '</div>';
                 });
             };
             var placeRow = function (r) {
@@ -132,7 +134,7 @@ class StreetLayers(MacroElement):
                                 if (!view.contains(p.p)) { return; }
                                 households.addLayer(L.marker(p.p, {interactive: false, icon: L.divIcon({
                                     className: 'street-label', iconSize: [0, 0],
-                                    html: '<div>' + esc(p.n) + '<br>' + p.h + ' 户</div>'})}));
+                                    html: '<div>' + esc(p.n) + '<br>' + esc(p.h) + ' 户</div>'})}));
                             });
                         }
                     }

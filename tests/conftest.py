@@ -197,8 +197,11 @@ def _serving(app) -> Iterator[str]:
 
     import uvicorn
 
+    from api.cli.server import UVICORN_OPTIONS  # as `gridmap serve` runs it: no X-Forwarded-For from anyone
+
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           **UVICORN_OPTIONS))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30

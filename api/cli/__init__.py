@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import checks, data, register, roads, server, users
-from api.cli.base import fail
-from gis.errors import GridmapError
+from api.cli import checks, data, register, roads, rules, server, users
+from api.cli.errors import GridmapGroup
 
-app = typer.Typer(help="gridmap: grid management GIS (网格化管理) on PostGIS.", no_args_is_help=True)
+# GridmapGroup: every user mistake in any command ends as `error: ...` with exit status 2.
+app = typer.Typer(cls=GridmapGroup, help="gridmap: grid management GIS (网格化管理) on PostGIS.",
+                  no_args_is_help=True)
 # Added without a name, these put their commands at the top level; typer lists the commands in the
 # order they are added here, then the groups.
 for top_level in (server.commands, data.commands, register.commands):
@@ -18,11 +19,9 @@ app.add_typer(checks.app, name="check")
 app.add_typer(register.register_app, name="register")
 app.add_typer(register.map_app, name="map")
 app.add_typer(roads.app, name="roads")
+app.add_typer(rules.app, name="rules")
 app.add_typer(users.app, name="user")
 
 
 def main() -> None:
-    try:
-        app()
-    except GridmapError as exc:
-        fail(str(exc))
+    app()

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+import sys
+from contextlib import nullcontext
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from api.cli.base import console, database, fail
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from gis.perimeter.export import Listing
 
 app = typer.Typer(help="Checks of the data: grid division, school perimeter.", no_args_is_help=True)
 
@@ -48,31 +55,65 @@ def check_perimeter_command(
     output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
 ) -> None:
     """校园周边200米: places breaking a perimeter rule, each with its nearest school and distance (m)."""
-    from gis.perimeter.check import Scope, perimeter_violations
-    from gis.perimeter.export import as_csv, as_geojson, as_xlsx
+    from gis.perimeter.check import Scope, violation_listing
 
+    on = _check_options(format, day, output)
+    with database() as conn:
+        # Committed at the end of the block: a local TM registered for this check is kept for the next.
+        listing = violation_listing(conn, on, Scope(community=community, grid=grid, school=school))
+        count = _write(conn, listing, format, output)
+    where = f", written to {output}" if output else ""
+    console.print(f"{count} violation(s) on {on.isoformat()}{where}")
+
+
+@app.command("licences")
+def check_licences_command(
+    format: Annotated[str, typer.Option(help="csv, json, geojson or xlsx (xlsx needs --output)")] = "csv",
+    day: Annotated[str | None, typer.Option("--date", help="check date YYYY-MM-DD (default today)")] = None,
+    community: Annotated[str | None, typer.Option(help="only shops in this community")] = None,
+    grid: Annotated[str | None, typer.Option(help="only shops in this grid")] = None,
+    category: Annotated[list[str] | None, typer.Option(
+        help="a place category to check (repeat for several); default: those licence_required rules name",
+    )] = None,
+    output: Annotated[Path | None, typer.Option(help="write to this file instead of stdout")] = None,
+) -> None:
+    """证照齐全、亮证经营: every shop of a licensed category without a valid displayed licence, in the
+    whole jurisdiction, by community and grid (CSV and XLSX with Chinese headers)."""
+    from gis.perimeter.licences import licence_listing
+
+    on = _check_options(format, day, output)
+    with database() as conn:
+        listing = licence_listing(conn, on, community=community, grid=grid, categories=category)
+        count = _write(conn, listing, format, output)
+    where = f", written to {output}" if output else ""
+    console.print(f"{count} shop(s) without a valid displayed licence on {on.isoformat()}{where}")
+
+
+def _check_options(format: str, day: str | None, output: Path | None) -> date:
+    """The check date; exit 2 on a format or date the checks do not take."""
     if format not in ("csv", "json", "geojson", "xlsx"):
         fail("--format must be csv, json, geojson or xlsx")
     if format == "xlsx" and output is None:
         fail("--format xlsx needs --output FILE.xlsx")
     try:
-        on = date.fromisoformat(day) if day else date.today()
+        return date.fromisoformat(day) if day else date.today()
     except ValueError:
         fail(f"--date {day!r} is not a date (YYYY-MM-DD)")
-    with database() as conn:
-        # Committed at the end of the block: a local TM registered for this check is kept for the next.
-        rows = perimeter_violations(conn, on, Scope(community=community, grid=grid, school=school))
+
+
+def _write(conn: psycopg.Connection, listing: Listing, format: str, output: Path | None) -> int:
+    """Write a listing to ``output`` or stdout, streamed as PostgreSQL produces it (XLSX: whole);
+    the number of rows."""
+    from gis.perimeter.export import Stream, rows, xlsx_bytes
+
     if format == "xlsx":
         assert output is not None
-        output.write_bytes(as_xlsx(rows))
-    else:
-        text = (as_csv(rows) if format == "csv" else
-                json.dumps(as_geojson(rows) if format == "geojson" else
-                           {"date": on.isoformat(), "count": len(rows), "violations": rows},
-                           ensure_ascii=False, indent=1, default=str))
-        if output is not None:
-            output.write_text(text, encoding="utf-8")
-        else:
-            typer.echo(text, nl=False)
-    where = f", written to {output}" if output else ""
-    console.print(f"{len(rows)} violation(s) on {on.isoformat()}{where}")
+        found = rows(conn, listing)
+        output.write_bytes(xlsx_bytes(found, listing))
+        return len(found)
+    stream = Stream(conn, listing, format)
+    with output.open("wb") if output is not None else nullcontext(sys.stdout.buffer) as out:
+        for chunk in stream:
+            out.write(chunk)
+        out.flush()
+    return stream.count

@@ -102,6 +102,12 @@ def import_command(
     name_field: Annotated[str | None, typer.Option(help="column holding the name")] = None,
     level_field: Annotated[str | None, typer.Option(help="column holding the level")] = None,
     code_field: Annotated[str | None, typer.Option(help="column holding the code")] = None,
+    encoding: Annotated[str | None, typer.Option(
+        help="text encoding of a CSV or a Shapefile's .dbf, e.g. gbk (default: detected; .cpg wins)")] = None,
+    sheet: Annotated[str | None, typer.Option(help="XLSX sheet: its name or number (1 = the first)")] = None,
+    header_row: Annotated[str | None, typer.Option(
+        help="header row N, or N-M for a two-row header (default: the first row naming the layer's columns)")
+    ] = None,
 ) -> None:
     """Import a file into a layer: every row or none. Other columns: --FIELD-field NAME."""
     from rich.progress import Progress
@@ -120,6 +126,7 @@ def import_command(
         with database(s) as conn, Progress(console=console, transient=True) as bar:
             task = bar.add_task(f"loading {file.name}", total=None)
             report = import_file(conn, layer, file, crs=crs, field_map=mapping, region_bbox=s.region_bbox,
+                                 encoding=encoding, sheet=sheet, header_row=header_row,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
     except InvalidInput as exc:
         console.print(f"[red]{file.name}: nothing imported, {len(exc.problems)} problem(s):[/red]")

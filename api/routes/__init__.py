@@ -10,6 +10,7 @@ from api.routes import (
     households,
     imports,
     inspections,
+    licences,
     maps,
     ogc,
     perimeter,
@@ -27,5 +28,5 @@ ROUTERS: list[APIRouter] = [
     maps.router, streetmap.router,
     roads.router, units.router, assignments.router,
     ogc.router, tiles.router,
-    perimeter.router, inspections.router,
+    perimeter.router, licences.router, inspections.router,
 ]

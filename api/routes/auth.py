@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
-from api.deps import AppSettings, Conn
+from api.deps import AppSettings, Conn, is_https, note_attempt
 from api.security import TOKEN_COOKIE, CurrentUser, bearer, client_address
 from gis.access import accounts, audit
 from gis.settings import Settings
@@ -44,12 +44,20 @@ def _sign_in(conn: Conn, settings: Settings, request: Request, username: str, pa
                                               timedelta(minutes=settings.token_ttl_minutes),
                                               client_address(request))
     except accounts.AuthenticationFailed as exc:
+        # Recorded even though the request fails (api.deps writes it after the rollback).
+        note_attempt(request, audit.Entry("sign_in_failed", request.url.path,
+                                          {"username": username.strip()[:64].replace("\x00", "")}))
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, str(exc),
                             headers={"WWW-Authenticate": "Bearer"}) from None
-    # The cookie lets a browser open the map pages (GET only; writes need the header).
+    # The cookie lets a browser open the map pages (GET only; writes need the header). Secure whenever
+    # the browser may reach us over TLS or from another machine; HttpOnly and same-site always.
     response.set_cookie(TOKEN_COOKIE, token, max_age=settings.token_ttl_minutes * 60, httponly=True,
-                        samesite="strict", secure=not settings.local, path="/")
+                        samesite="strict", secure=cookie_secure(request, settings), path="/")
     return token, expires
+
+
+def cookie_secure(request: Request, settings: Settings) -> bool:
+    return not settings.local or is_https(request)
 
 
 @router.post("/auth/token", response_model=TokenOut,
@@ -79,11 +87,12 @@ def me(user: CurrentUser) -> dict[str, Any]:
             "grants": [{"role": g.role, "scope": g.scope} for g in user.grants]}
 
 
-@router.get("/audit", summary="The audit log (审计日志), newest first (admins)")
+@router.get("/audit", summary="The audit log (审计日志), newest first: the entries within the admin's scope")
 def audit_log(
     conn: Conn,
     username: str | None = None,
-    action: Annotated[str | None, Query(description="read, export, insert, update or delete")] = None,
+    action: Annotated[str | None, Query(description="read, export, insert, update, delete, refused or "
+                                                    "sign_in_failed")] = None,
     object: Annotated[str | None, Query(description="a route template or a table")] = None,
     since: datetime | None = None,
     until: datetime | None = None,

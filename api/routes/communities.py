@@ -58,6 +58,8 @@ def create_community(conn: Conn, settings: AppSettings, body: CommunityIn) -> di
 
 @router.put("/communities/{code}", response_model=CommunityOut)
 def update_community(conn: Conn, settings: AppSettings, code: CommunityCode, body: CommunityUpdate) -> dict:
+    """Replace name and boundary. 422 on ``geom`` if the boundary would leave a grid of the community
+    outside it, or reach into a community outside your scope (more than 1 m, either way)."""
     return communities.update_community(conn, code, body.name, body.geometry, body.street_name, body.ref,
                                   crs=body.crs, bbox=settings.region_bbox)
 

@@ -107,7 +107,8 @@ def get_grid(conn: Conn, code: GridCode) -> dict:
 
 @router.post("/grids", response_model=GridArchive, status_code=status.HTTP_201_CREATED)
 def create_grid(conn: Conn, settings: AppSettings, body: GridIn) -> dict:
-    """Create a grid; households inside it are assigned to it in the same transaction."""
+    """Create a grid within its community (422 on ``geom`` if it reaches more than 1 m outside); the
+    households inside it that you may write are placed in it in the same transaction."""
     grids.create_grid(conn, body.code, body.community_code, body.name, body.geometry, body.ref,
                       crs=body.crs, bbox=settings.region_bbox)
     return _archive(conn, body.code)
@@ -115,7 +116,8 @@ def create_grid(conn: Conn, settings: AppSettings, body: GridIn) -> dict:
 
 @router.put("/grids/{code}", response_model=GridArchive)
 def update_grid(conn: Conn, settings: AppSettings, code: GridCode, body: GridUpdate) -> dict:
-    """Replace name and boundary; households in the old and new boundary are re-assigned."""
+    """Replace name and boundary (within the community, as on creation); households in the old and new
+    boundary are placed again with your rights: 403 if that would move any out of your scope."""
     grids.update_grid(conn, code, body.name, body.geometry, body.ref, crs=body.crs, bbox=settings.region_bbox)
     return _archive(conn, code)
 

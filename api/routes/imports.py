@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
@@ -24,6 +25,13 @@ _SUFFIX = {"geojson": ".geojson", "gpkg": ".gpkg", "shp": ".zip", "csv": ".csv",
 _MEDIA = {"geojson": "application/geo+json", "gpkg": "application/geopackage+sqlite3",
           "shp": "application/zip", "csv": "text/csv; charset=utf-8",
           "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+
+
+def upload_name(filename: str | None) -> str:
+    """The upload's own name, reduced to letters, digits, . _ - (no folders, no GDAL ':' or '/vsi'
+    syntax): it names the file in error messages, never a path anything could follow."""
+    name = re.sub(r"[^\w.-]", "_", Path(filename or "").name)[-100:].lstrip(".")
+    return name or "upload"
 
 
 def save_upload(upload: UploadFile, path: Path, limit_mb: int) -> None:
@@ -48,17 +56,24 @@ def upload(
     crs: Annotated[str | None, Query(description="EPSG:4326, EPSG:4490, gcj02; default: the file's")] = None,
     field: Annotated[list[str] | None, Query(description="FIELD=COLUMN, repeatable")] = None,
     id_field: Annotated[str | None, Query(description="the column holding the record's id (ref)")] = None,
+    encoding: Annotated[str | None, Form(description="text encoding of a CSV or a Shapefile's .dbf, e.g. "
+                                                     "gbk; default: detected (a .cpg wins)")] = None,
+    sheet: Annotated[str | None, Form(description="XLSX sheet, by name or 1-based number")] = None,
+    header_row: Annotated[str | None, Form(description="header row N, or N-M for a two-row header; "
+                                                       "default: the first row naming the layer's columns")
+                          ] = None,
 ) -> dict[str, Any]:
     spec = layer_spec(layer)  # an unknown layer is a 404 before the upload is stored
     mapping = parse_field_map(field or [], ref=id_field)
-    name = Path(file.filename or "").name
+    name = upload_name(file.filename)
     if Path(name).suffix.lower() not in SUFFIXES:
         raise InvalidInput.one("file", f"{name or 'the upload'}: unknown format, use "
                                        f"{', '.join(sorted(SUFFIXES))}")
     with tempfile.TemporaryDirectory(prefix="gridmap-upload-") as tmp:
         path = Path(tmp) / name
         save_upload(file, path, settings.max_upload_mb)
-        report = import_file(conn, spec, path, crs=crs, field_map=mapping, region_bbox=settings.region_bbox)
+        report = import_file(conn, spec, path, crs=crs, field_map=mapping, region_bbox=settings.region_bbox,
+                             encoding=encoding, sheet=sheet, header_row=header_row)
     return report.to_dict()
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import APIRouter, Query, Response, UploadFile
 from pydantic import BaseModel
 
 from api.deps import AppSettings, Conn
@@ -43,9 +43,14 @@ def record(conn: Conn, day: Annotated[date | None, Query(alias="date")] = None, 
 
 
 @router.get("/perimeter/violations/recorded", summary="Recorded violations")
-def recorded(conn: Conn, status: Literal["open", "notified", "rectified", "closed"] | None = None
-             ) -> list[dict[str, Any]]:
-    return inspections.list_violations(conn, status)
+def recorded(conn: Conn, response: Response,
+             status: Literal["open", "notified", "rectified", "closed"] | None = None,
+             limit: Annotated[int, Query(ge=1, le=inspections.MAX_LIMIT)] = inspections.DEFAULT_LIMIT,
+             offset: Annotated[int, Query(ge=0, le=2**62)] = 0) -> list[dict[str, Any]]:
+    """One page (oldest first); X-Total-Count says how many match in all, for the next page's offset."""
+    total, rows = inspections.list_violations(conn, status, limit, offset)
+    response.headers["X-Total-Count"] = str(total)
+    return rows
 
 
 @router.get("/perimeter/violations/recorded/{violation_id}", summary="A violation and its history")

@@ -1,21 +1,26 @@
 """OGC API - Features at /ogc/: landing page, conformance, OpenAPI 3.0, collections, items (Parts 1-3).
 
 Errors in OGC requests answer 400 with the OGC exception fields (code, description) beside the
-service's usual error shape, as OGC clients expect; unknown collections and items answer 404.
+service's usual error shape, as OGC clients expect; unknown collections and items answer 404 in the
+same shape. HEAD is answered for every route here by api/cors.py (GET without the body).
 """
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import URL
 
 from api.deps import Conn
 from api.errors import error_body
 from api.routes.ogc_openapi import GEOJSON, JSON, OPENAPI, openapi_document, property_schema
 from gis.errors import InvalidInput, NotFound, Problem
+from gis.ogc import cql
 from gis.ogc import items as ogc
 from gis.ogc.collections import Collection, visible_collections
 
@@ -31,15 +36,16 @@ CONFORMANCE = [
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
     "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
 ]
-# datetime is a core parameter; no collection has a temporal extent yet, so it selects everything.
+# datetime filters on the collection's temporal property (400 where it has none).
 ITEMS_PARAMS = {"limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter", "filter-lang",
-                "filter-crs", "f"}
+                "filter-crs", "sortby", "properties", "skipGeometry", "f"}
 
 
 def _visible(request: Request, conn: Conn) -> list[Collection]:
@@ -55,14 +61,52 @@ def _visible_one(request: Request, conn: Conn, collection_id: str) -> Collection
     return found
 
 
+def _root(request: Request) -> str:
+    """Where clients reach the service, for the links the API writes: the configured public URL, else
+    the address of the socket the request came in on. Never the Host header: any client writes that,
+    and a link to evil.example in a cached or shared document sends the next client there."""
+    public: str | None = request.app.state.settings.public_url
+    if public:
+        return public
+    settings = request.app.state.settings
+    host, port = request.scope.get("server") or (settings.host, settings.port)
+    scheme = request.scope.get("scheme", "http")
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + ("" if port in (None, default) else f":{port}")
+
+
 def _base(request: Request) -> str:
-    return str(request.base_url).rstrip("/") + router.prefix
+    return _root(request) + router.prefix
+
+
+def _this_url(request: Request) -> URL:
+    """The request's own URL (path and query) on the public root, not on the Host it was sent to."""
+    query = request.url.query
+    return URL(_root(request) + request.url.path + (f"?{query}" if query else ""))
 
 
 def _bad_request(exc: InvalidInput) -> JSONResponse:
     body = error_body(str(exc), [{"row": p.row, "field": p.field, "reason": p.reason} for p in exc.problems])
     body |= {"code": "InvalidParameterValue", "description": str(exc)}
     return JSONResponse(body, status_code=400)
+
+
+def _not_found(exc: NotFound) -> JSONResponse:
+    return JSONResponse(error_body(str(exc)) | {"code": "NotFound", "description": str(exc)}, status_code=404)
+
+
+def _ogc_errors(route: Callable[..., Any]) -> Callable[..., Any]:
+    """Answer the route's NotFound (404) and InvalidInput (400) with the OGC exception fields."""
+    @functools.wraps(route)
+    def answer(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return route(*args, **kwargs)
+        except NotFound as exc:
+            return _not_found(exc)
+        except InvalidInput as exc:
+            return _bad_request(exc)
+    return answer
 
 
 @router.get("/", summary="Landing page")
@@ -87,7 +131,7 @@ def conformance() -> dict[str, Any]:
     return {"conformsTo": CONFORMANCE}
 
 
-def _collection_json(base: str, coll: Collection, extent: list[float] | None) -> dict[str, Any]:
+def _collection_json(base: str, coll: Collection, extent: ogc.Extent | None) -> dict[str, Any]:
     url = f"{base}/collections/{coll.id}"
     body: dict[str, Any] = {
         "id": coll.id, "title": coll.title, "description": coll.description, "itemType": "feature",
@@ -99,8 +143,12 @@ def _collection_json(base: str, coll: Collection, extent: list[float] | None) ->
              "type": "application/schema+json"},
         ],
     }
-    if extent is not None:
-        body["extent"] = {"spatial": {"bbox": [extent], "crs": ogc.CRS84}}
+    if extent is not None and extent.bbox is not None:
+        body["extent"] = {"spatial": {"bbox": [extent.bbox], "crs": ogc.CRS84}}
+    if extent is not None and extent.interval is not None:
+        # the interval of the property that datetime filters on (null ends: no rows yet)
+        body.setdefault("extent", {})["temporal"] = {
+            "interval": [extent.interval], "trs": "http://www.opengis.net/def/uom/ISO-8601/0/Gregorian"}
     return body
 
 
@@ -116,12 +164,14 @@ def collections(request: Request, conn: Conn) -> dict[str, Any]:
 
 
 @router.get("/collections/{collection_id}", summary="One collection")
+@_ogc_errors
 def collection(collection_id: str, request: Request, conn: Conn) -> dict[str, Any]:
     coll = _visible_one(request, conn, collection_id)
     return _collection_json(_base(request), coll, ogc.extents(conn, [coll]).get(coll.id))
 
 
 @router.get("/collections/{collection_id}/queryables", summary="Queryable properties (JSON Schema)")
+@_ogc_errors
 def queryables(collection_id: str, request: Request, conn: Conn) -> Response:
     coll = _visible_one(request, conn, collection_id)
     props: dict[str, Any] = {"geom": {"title": "Geometry", "format": f"geometry-{coll.geometry_type.lower()}"
@@ -162,9 +212,19 @@ def _parse_items(coll: Collection, request: Request) -> ogc.ItemsQuery:
                 q.equals[name] = ogc.coerce(prop, qp[name], name)
             except InvalidInput as exc:
                 problems.extend(exc.problems)
-    lang = qp.get("filter-lang", "cql2-text")
-    if lang != "cql2-text":
-        problems.append(Problem("filter-lang", "only cql2-text is supported"))
+    for step in (
+        lambda: setattr(q, "datetime", ogc.parse_datetime(qp.get("datetime"), coll)),
+        lambda: setattr(q, "sortby", ogc.parse_sortby(qp.get("sortby"), coll)),
+        lambda: setattr(q, "properties", ogc.parse_properties(qp.get("properties"), coll)),
+        lambda: setattr(q, "skip_geometry", ogc.parse_flag(qp.get("skipGeometry"), "skipGeometry")),
+    ):
+        try:
+            step()
+        except InvalidInput as exc:
+            problems.extend(exc.problems)
+    q.filter_lang = qp.get("filter-lang") or "cql2-text"
+    if q.filter_lang not in cql.FILTER_LANGS:
+        problems.append(Problem("filter-lang", f"use one of {', '.join(cql.FILTER_LANGS)}"))
     q.filter = qp.get("filter") or None
     if problems:
         raise InvalidInput(problems)
@@ -177,6 +237,7 @@ def _set_paging(q: ogc.ItemsQuery, limit: str | None, offset: str | None) -> Non
 
 @router.get("/collections/{collection_id}/items", summary="Features of a collection (GeoJSON)",
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+@_ogc_errors
 def items(collection_id: str, request: Request, conn: Conn) -> Response:
     coll = _visible_one(request, conn, collection_id)
     try:
@@ -184,7 +245,7 @@ def items(collection_id: str, request: Request, conn: Conn) -> Response:
         matched, returned, features = ogc.items(conn, coll, q)
     except InvalidInput as exc:
         return _bad_request(exc)
-    url = request.url
+    url = _this_url(request)
     links = [{"href": str(url), "rel": "self", "type": GEOJSON},
              {"href": f"{_base(request)}/collections/{coll.id}", "rel": "collection", "type": JSON}]
     if q.offset + returned < matched:
@@ -201,6 +262,7 @@ def items(collection_id: str, request: Request, conn: Conn) -> Response:
 
 @router.get("/collections/{collection_id}/items/{feature_id}", summary="One feature (GeoJSON)",
             response_class=Response, responses={200: {"content": {GEOJSON: {}}}})
+@_ogc_errors
 def feature(collection_id: str, feature_id: str, request: Request, conn: Conn,
             crs: str | None = None) -> Response:
     coll = _visible_one(request, conn, collection_id)
@@ -209,7 +271,7 @@ def feature(collection_id: str, feature_id: str, request: Request, conn: Conn,
     except InvalidInput as exc:
         return _bad_request(exc)
     text = ogc.item(conn, coll, feature_id, out)
-    links = [{"href": str(request.url), "rel": "self", "type": GEOJSON},
+    links = [{"href": str(_this_url(request)), "rel": "self", "type": GEOJSON},
              {"href": f"{_base(request)}/collections/{coll.id}", "rel": "collection", "type": JSON}]
     body = text[:-1] + f',"links":{json.dumps(links)}}}'
     return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{out.uri}>"})

@@ -39,13 +39,22 @@ def openapi_document(base: str, colls: list[Collection]) -> dict[str, Any]:
                {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}}, style="form"),
         _param("bbox-crs", "CRS of bbox", crs_enum),
         _param("crs", "CRS of the response geometries", crs_enum),
-        _param("datetime", "Accepted for conformance; the collections have no temporal extent",
+        _param("filter", "CQL2 filter on the queryables (text, or JSON with filter-lang=cql2-json)",
                {"type": "string"}),
-        _param("filter", "CQL2-text filter on the queryables", {"type": "string"}),
-        _param("filter-lang", "Filter language", {"type": "string", "enum": ["cql2-text"]}),
+        _param("filter-lang", "Filter language", {"type": "string", "enum": ["cql2-text", "cql2-json"],
+                                                  "default": "cql2-text"}),
         _param("filter-crs", "CRS of geometries in the filter", crs_enum),
+        _param("sortby", "Queryables to sort by, comma-separated; - before a name sorts descending",
+               {"type": "array", "items": {"type": "string"}}, style="form"),
+        _param("properties", "The properties each feature carries, comma-separated (empty: none)",
+               {"type": "array", "items": {"type": "string"}}, style="form"),
+        _param("skipGeometry", "true: features without their geometry",
+               {"type": "boolean", "default": False}),
     ]
-    error = {"description": "Bad request", "content": {JSON: {"schema": {"type": "object"}}}}
+    exception = {"type": "object", "required": ["code"],
+                 "properties": {"code": {"type": "string"}, "description": {"type": "string"}}}
+    error = {"description": "Bad request", "content": {JSON: {"schema": exception}}}
+    missing = {"description": "Not found", "content": {JSON: {"schema": exception}}}
     paths: dict[str, Any] = {
         "/": {"get": {"summary": "Landing page", "operationId": "getLandingPage",
                       "responses": {"200": {"description": "Links to the API, conformance and data"}}}},
@@ -59,10 +68,12 @@ def openapi_document(base: str, colls: list[Collection]) -> dict[str, Any]:
                  for p in c.queryable_properties()]
         paths[f"/collections/{c.id}"] = {"get": {
             "summary": c.title, "operationId": f"describe_{c.id}",
-            "responses": {"200": {"description": "The collection"}, "404": {"description": "Not found"}}}}
+            "responses": {"200": {"description": "The collection"}, "404": missing}}}
+        when = ([_param("datetime", f"Instant or interval (start/end, .. for an open end) of {c.temporal}",
+                        {"type": "string"})] if c.temporal else [])
         paths[f"/collections/{c.id}/items"] = {"get": {
             "summary": f"{c.title}: features", "operationId": f"getFeatures_{c.id}",
-            "parameters": standard + props,
+            "parameters": standard + when + props,
             "responses": {"200": {"description": "GeoJSON FeatureCollection",
                                   "content": {GEOJSON: {"schema": {"type": "object"}}}},
                           "400": error}}}
@@ -72,7 +83,7 @@ def openapi_document(base: str, colls: list[Collection]) -> dict[str, Any]:
                             "schema": {"type": "string"}},
                            _param("crs", "CRS of the response geometry", crs_enum)],
             "responses": {"200": {"description": "GeoJSON Feature", "content": {GEOJSON: {}}},
-                          "404": {"description": "Not found"}}}}
+                          "404": missing}}}
     return {
         "openapi": "3.0.3",
         "info": {"title": "gridmap OGC API - Features", "version": "1.0.0",

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-import json
+import itertools
+from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Query, Response
+from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
+from api.headers import Nonce
 from api.params import XLSX
 from gis.perimeter import rules as perimeter_rules
-from gis.perimeter.check import Scope, perimeter_violations
-from gis.perimeter.export import as_csv, as_geojson, as_xlsx
+from gis.perimeter.check import Scope, violation_listing
+from gis.perimeter.export import MEDIA_TYPES, Listing, Stream, rows, xlsx_bytes
 from gis.perimeter.mapdata import perimeter_map_data
 from layers.perimeter import perimeter_map
 from layers.shell import render_html
@@ -27,23 +29,41 @@ CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {
     "description": "JSON (default), GeoJSON, CSV or XLSX, by the format parameter"}}
 
 
-def _answer(rows: list[dict[str, Any]], fmt: Format, day: date, name: str) -> Any:
-    if fmt == "geojson":
-        return Response(content=json.dumps(as_geojson(rows), ensure_ascii=False),
-                        media_type="application/geo+json")
-    if fmt == "csv":
-        return Response(content=as_csv(rows), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{name}-{day}.csv"'})
+def _open_streams(conn: Conn) -> Iterator[list[Stream]]:
+    """The streams a request opened, closed before its transaction ends (this dependency depends on
+    the connection's, so it exits first), also when the client went away in the middle: an open COPY
+    or cursor would otherwise still hold the connection when it is committed and pooled again."""
+    opened: list[Stream] = []
+    try:
+        yield opened
+    finally:
+        for stream in opened:
+            stream.close()
+
+
+Streams = Annotated[list[Stream], Depends(_open_streams)]
+
+
+def listing_response(conn: Conn, streams: Streams, listing: Listing, fmt: str, name: str) -> Response:
+    """A listing in ``fmt``: CSV, GeoJSON and JSON streamed as PostgreSQL produces them (the first
+    chunk is read here, so a failing query is still an error response, not a cut-off body); XLSX
+    built whole. CSV and XLSX are downloads named ``name``."""
+    download = ({"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+                if fmt in ("csv", "xlsx") else {})
     if fmt == "xlsx":
-        return Response(content=as_xlsx(rows), media_type=XLSX,
-                        headers={"Content-Disposition": f'attachment; filename="{name}-{day}.xlsx"'})
-    return {"date": day.isoformat(), "count": len(rows), "violations": rows}
+        return Response(content=xlsx_bytes(rows(conn, listing), listing), media_type=XLSX, headers=download)
+    stream = Stream(conn, listing, fmt)
+    streams.append(stream)
+    chunks = iter(stream)
+    first = next(chunks, b"")
+    return StreamingResponse(itertools.chain([first], chunks), media_type=MEDIA_TYPES[fmt], headers=download)
 
 
 @router.get("/perimeter/violations", summary="Places breaking a perimeter rule (校园周边违规)",
             responses=CHECK_RESPONSES)
 def violations(
     conn: Conn,
+    streams: Streams,
     format: Format = "json",
     day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default today)")] = None,
     community: Annotated[str | None, Query(description="12-digit community code")] = None,
@@ -53,16 +73,17 @@ def violations(
     """Every place that breaks a rule, listed once with its nearest school and the distance in metres
     on the ellipsoid, for the district (no filter), a community, a grid or one school."""
     day = day or date.today()
-    rows = perimeter_violations(conn, day, Scope(community=community, grid=grid, school=school))
-    return _answer(rows, format, day, "perimeter")
+    listing = violation_listing(conn, day, Scope(community=community, grid=grid, school=school))
+    return listing_response(conn, streams, listing, format, f"perimeter-{day}")
 
 
 @router.get("/perimeter/schools/{school}/violations", summary="Violations around one school",
             responses=CHECK_RESPONSES)
-def school_violations(conn: Conn, school: str, format: Format = "json",
+def school_violations(conn: Conn, streams: Streams, school: str, format: Format = "json",
                       day: Annotated[date | None, Query(alias="date")] = None) -> Any:
     day = day or date.today()
-    return _answer(perimeter_violations(conn, day, Scope(school=school)), format, day, f"perimeter-{school}")
+    listing = violation_listing(conn, day, Scope(school=school))
+    return listing_response(conn, streams, listing, format, f"perimeter-{school}-{day}")
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -106,14 +127,14 @@ def remove_rule(conn: Conn, rule_id: int) -> Response:
 # --- maps ----------------------------------------------------------------------------------------
 
 @router.get("/maps/perimeter", response_class=HTMLResponse, summary="The perimeter map (校园周边图)")
-def perimeter_map_page(conn: Conn, settings: AppSettings,
+def perimeter_map_page(conn: Conn, settings: AppSettings, nonce: Nonce,
                        day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
     data = perimeter_map_data(conn, day or date.today())
-    return HTMLResponse(render_html(perimeter_map(data, settings)))
+    return HTMLResponse(render_html(perimeter_map(data, settings), nonce=nonce))
 
 
 @router.get("/maps/perimeter/schools/{school}", response_class=HTMLResponse, summary="One school's perimeter")
-def school_map_page(conn: Conn, settings: AppSettings, school: str,
+def school_map_page(conn: Conn, settings: AppSettings, nonce: Nonce, school: str,
                     day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
     data = perimeter_map_data(conn, day or date.today(), school)
-    return HTMLResponse(render_html(perimeter_map(data, settings)))
+    return HTMLResponse(render_html(perimeter_map(data, settings), nonce=nonce))

@@ -1,5 +1,6 @@
 """Persons (人员) of the register with their 四清 tags: create, list with filters and paging, read,
-update, delete. ID numbers and phones are masked in every response."""
+update, delete. ID numbers and phones are masked in every response unless asked for (audited); beside
+a masked ID number the birth date it hides is given as the birth year only."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from api.deps import Conn
+from api.errors import error_body
 from api.params import (
     BIGINT,
     AreaQuery,
@@ -24,7 +27,9 @@ from api.params import (
 )
 from api.security import require_unmask_right
 from gis.access import audit
+from gis.codes import mask_id_number
 from gis.register import persons as register
+from gis.register.common import DuplicateIdNumber
 
 router = APIRouter(tags=["persons"])
 
@@ -41,7 +46,8 @@ class PersonOut(BaseModel):
     id_number: str | None = Field(default=None, description="masked (430503********1234) unless unmasked")
     phone: str | None = Field(default=None, description="masked unless unmasked")
     sex: Literal["M", "F"] | None = None
-    birth_date: date | None = None
+    birth_date: date | None = Field(default=None, description="absent beside a masked ID number: it hides it")
+    birth_year: int | None = Field(default=None, description="出生年份, for ages and age groups")
     relation: Relation
     residence: Residence
     employment: Employment | None = None
@@ -119,9 +125,27 @@ class PersonQuery(AreaQuery):
     q: Annotated[str | None, Query(max_length=100, description="part of the name")] = None
 
 
-@router.post("/persons", response_model=PersonOut, status_code=status.HTTP_201_CREATED)
-def create_person(conn: Conn, body: PersonIn, response: Response) -> dict:
-    person = register.create_person(conn, body.model_dump())
+def _duplicate(conn: Conn, attempt: str, exc: DuplicateIdNumber, changes: dict,
+               person_id: int | None = None) -> JSONResponse:
+    """The answer to an ID number registered already: the same 409 whoever holds it and wherever, and
+    an audit entry for the attempt (a worker could otherwise probe who lives in other grids unseen).
+    Answered, not raised, so the entry is committed with the request."""
+    audit.record(conn, "refused", "persons.duplicate_id_number",
+                 {"attempt": attempt, "reason": str(exc), "household_id": changes.get("household_id"),
+                  "id_number": mask_id_number(changes.get("id_number"))},
+                 ids=[person_id] if person_id is not None else None)
+    return JSONResponse(error_body(str(exc), [{"row": None, "field": "id_number", "reason": str(exc)}]),
+                        status_code=status.HTTP_409_CONFLICT)
+
+
+@router.post("/persons", response_model=PersonOut, status_code=status.HTTP_201_CREATED,
+             responses={409: {"description": "the ID number is registered already (the attempt is audited)"}})
+def create_person(conn: Conn, body: PersonIn, response: Response) -> dict | JSONResponse:
+    fields = body.model_dump()
+    try:
+        person = register.create_person(conn, fields)
+    except DuplicateIdNumber as exc:
+        return _duplicate(conn, "insert", exc, fields)
     response.headers["Location"] = f"/persons/{person['id']}"
     return tagged(response, person)
 
@@ -147,20 +171,24 @@ def get_person(
 
 
 def _update(conn: Conn, person_id: int, changes: dict, partial: bool, if_match: str | None,
-            response: Response) -> dict:
+            response: Response) -> dict | JSONResponse:
     based_on = resolve_version(changes.pop("version", None), if_match)
-    return tagged(response, register.update_person(conn, person_id, based_on, changes, partial=partial))
+    try:
+        person = register.update_person(conn, person_id, based_on, changes, partial=partial)
+    except DuplicateIdNumber as exc:
+        return _duplicate(conn, "update", exc, changes, person_id)
+    return tagged(response, person)
 
 
 @router.put("/persons/{person_id}", response_model=PersonOut)
 def replace_person(conn: Conn, person_id: DbId, body: PersonPut, response: Response,
-                   if_match: IfMatch = None) -> dict:
+                   if_match: IfMatch = None) -> dict | JSONResponse:
     return _update(conn, person_id, body.model_dump(), False, if_match, response)
 
 
 @router.patch("/persons/{person_id}", response_model=PersonOut)
 def patch_person(conn: Conn, person_id: DbId, body: PersonPatch, response: Response,
-                 if_match: IfMatch = None) -> dict:
+                 if_match: IfMatch = None) -> dict | JSONResponse:
     return _update(conn, person_id, body.model_dump(exclude_unset=True), True, if_match, response)
 
 

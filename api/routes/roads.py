@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
+from api.headers import Nonce
 from api.params import BIGINT, DbId
+from api.security import CurrentUser
+from gis.access.roles import UNIT_CONTACTS
 from gis.roads import coverage as road_coverage
 from gis.roads import cutting as road_cutting
 from gis.roads import frontage as road_frontage
@@ -21,6 +24,15 @@ from layers.shell import render_html
 router = APIRouter(tags=["road sections (责任路段)"])
 
 On = Annotated[date | None, Query(description="the day to look at; default today")]
+
+
+def contacts_visible(user: CurrentUser) -> bool:
+    """Whether the caller may see the units' contact persons and phones (gis.access.roles.UNIT_CONTACTS):
+    the sections, assignments and the roads map carry them empty for every other reader."""
+    return user is not None and bool(user.roles & UNIT_CONTACTS)
+
+
+ContactsVisible = Annotated[bool, Depends(contacts_visible)]
 MAP_SECTION_LIMIT = 20_000  # a GeoJson layer stays usable in a browser up to a few 10k lines
 
 
@@ -75,7 +87,7 @@ def frontage(conn: Conn,
 
 @router.get("/sections", summary="Live sections as GeoJSON, filtered and paged")
 def sections(
-    conn: Conn, on: On = None,
+    conn: Conn, contacts: ContactsVisible, on: On = None,
     road: Annotated[str | None, Query(max_length=40, description="road ref")] = None,
     community: Annotated[str | None, Query(max_length=12)] = None,
     grid: Annotated[str | None, Query(max_length=15)] = None,
@@ -86,7 +98,8 @@ def sections(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     return roads.sections_geojson(conn, on=on, road=road, community=community, grid=grid, street=street,
-                                  unit_id=unit_id, assigned=assigned, limit=limit, offset=offset)
+                                  unit_id=unit_id, assigned=assigned, limit=limit, offset=offset,
+                                  contacts=contacts)
 
 
 @router.get("/sections/{section_id}", summary="One section, live or retired")
@@ -103,10 +116,11 @@ def split(section_id: DbId, point: SplitRequest, conn: Conn) -> dict[str, Any]:
 
 @router.get("/maps/roads", response_class=HTMLResponse,
             summary="The map of sections coloured by unit, unassigned ones red and dashed")
-def road_map(conn: Conn, settings: AppSettings, on: On = None,
+def road_map(conn: Conn, settings: AppSettings, nonce: Nonce, contacts: ContactsVisible, on: On = None,
              community: Annotated[str | None, Query(max_length=12)] = None,
              inline: Annotated[bool, Query(description="scripts in the page, for a file opened offline")]
              = False) -> HTMLResponse:
     day = on or date.today()
-    data = roads.sections_geojson(conn, on=day, community=community, limit=MAP_SECTION_LIMIT)
-    return HTMLResponse(render_html(road_sections_map(data, day, settings), inline=inline))
+    data = roads.sections_geojson(conn, on=day, community=community, limit=MAP_SECTION_LIMIT,
+                                  contacts=contacts)
+    return HTMLResponse(render_html(road_sections_map(data, day, settings), inline=inline, nonce=nonce))

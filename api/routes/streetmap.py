@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AppSettings, Conn
+from api.headers import Nonce
 from gis.maps import street as streetmap
 from layers.shell import render_html
 from layers.street import street_map
@@ -19,12 +20,12 @@ Limit = Annotated[int, Query(ge=1, le=streetmap.MAX_ROWS)]
 
 
 @router.get("/maps/street/{code}", response_class=HTMLResponse, summary="A street's map (街道网格图)")
-def street_map_page(code: str, conn: Conn, settings: AppSettings) -> HTMLResponse:
+def street_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce) -> HTMLResponse:
     """Every grid of the street (9-digit code) with its household count; households and places load
     for the viewport when zoomed in. A malformed code answers 422, a street with no communities 404."""
     overview = streetmap.street_overview(conn, code)
     base = f"/maps/street/{code}"
-    page = render_html(street_map(overview, f"{base}/households", f"{base}/places", settings))
+    page = render_html(street_map(overview, f"{base}/households", f"{base}/places", settings), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 
 
@@ -42,4 +43,5 @@ def street_places(code: str, bbox: BBox, conn: Conn, limit: Limit = streetmap.MA
     """{truncated, rows: [[id, lat, lon, category index, name, address], ...]}."""
     streetmap.check_street_code(code)
     box = streetmap.parse_bbox(bbox)
-    return Response(streetmap.places_in_box(conn, box, limit), media_type="application/json")
+    return Response(streetmap.places_in_box(conn, box, limit), media_type="application/json",
+                    headers=PRIVATE)

@@ -21,10 +21,11 @@ def tile(layer: str, z: int, x: int, y: int, request: Request, conn: Conn) -> Re
     found = tiles.tile_layer(conn, layer)
     data = tiles.tile(conn, found, z, x, y)
     etag = '"' + hashlib.blake2b(data, digest_size=16).hexdigest() + '"'
-    # Tiles are for signed-in users (and households are personal): the client's own cache may keep
-    # them, shared caches may not. Edits show up within a minute; the ETag makes the revalidation
-    # after that a cheap 304.
-    headers = {"Cache-Control": "private, max-age=60", "ETag": etag, "Vary": "Authorization"}
+    # Tiles are for signed-in users: the client's own cache may keep them, shared caches may not;
+    # edits show up within a minute and the ETag makes the revalidation after that a cheap 304.
+    # Where households are is personal data: those tiles are kept by no cache at all.
+    cache = "no-store" if found.personal else "private, max-age=60"
+    headers = {"Cache-Control": cache, "ETag": etag, "Vary": "Authorization"}
     if etag in request.headers.get("if-none-match", ""):
         return Response(status_code=304, headers=headers)
     return Response(data, media_type=MVT, headers=headers)

@@ -5,10 +5,16 @@ deployment's secret) with its expiry and revocation time. Chosen over JWT becaus
 looks the user's grants up anyway (the row-level security needs them fresh), so a revoked token
 or a disabled account stops working on the next request, with no revocation list to keep in step
 and no signing algorithm to get wrong.
+
+The service's login role cannot read or write the account tables (migration 012): signing in,
+authenticating and signing out go through SECURITY DEFINER functions, and the acting user is derived
+in the database from the token's hash, which that role cannot forge. Managing users (create, grant,
+disable) is the owner's, through the CLI.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import hmac
@@ -18,15 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import psycopg
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, extract_parameters
 from argon2.exceptions import InvalidHashError, VerificationError
+from argon2.low_level import hash_secret
 from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.access.roles import ROLES, WORKER
 from gis.errors import Conflict, GridmapError, InvalidInput, NotFound, Problem
 
-APP_ROLE = "gridmap_app"  # the non-superuser database role every request runs as
+APP_ROLE = "gridmap_app"  # the non-superuser database role every request logs in (or runs) as
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,62}$")
 SCOPE_RE = re.compile(r"^([1-9][0-9]{5}([0-9]{3}([0-9]{3}([0-9]{3})?)?)?)?$")
 MIN_PASSWORD = 10
@@ -58,6 +65,8 @@ class Principal:
     user_id: int
     username: str
     grants: tuple[Grant, ...]
+    # The keyed hash of the token the request presented: the database derives the acting user from it.
+    token_hash: bytes | None = None
 
     @property
     def roles(self) -> frozenset[str]:
@@ -171,58 +180,68 @@ def list_users(conn: psycopg.Connection) -> list[dict]:
         ).fetchall()
 
 
+def _hash_like(stored_prefix: str, digest_length: int, password: str) -> str:
+    """The argon2 hash of ``password`` with the salt and parameters of a stored hash (given without its
+    digest): equal to the stored hash exactly when the password is right."""
+    params = extract_parameters(f"{stored_prefix}${'A' * digest_length}")
+    salt_b64 = stored_prefix.rsplit("$", 1)[1]
+    salt = base64.b64decode(salt_b64 + "=" * (-len(salt_b64) % 4))
+    return hash_secret(password.encode(), salt, params.time_cost, params.memory_cost, params.parallelism,
+                       params.hash_len, params.type, params.version).decode()
+
+
 def issue_token(conn: psycopg.Connection, username: str, password: str, secret: str,
                 ttl: timedelta, client: str | None = None) -> tuple[str, datetime]:
-    """Check the password and hand out a new bearer token, valid for ``ttl``."""
-    row = conn.execute("SELECT id, password_hash, active FROM app_user WHERE username = %s",
-                       [username]).fetchone()
-    ok = verify_password(row[1] if row else _dummy_hash(), password)
-    if row is None or not ok or not row[2]:
+    """Check the password and hand out a new bearer token, valid for ``ttl``.
+
+    The stored hash never leaves the database: its salt and parameters come out, the hash of the given
+    password made with them goes in, and the database compares and issues the token."""
+    row = conn.execute("SELECT salt, digest_length FROM access_password_salt(%s)", [username]).fetchone()
+    if row is None or row[0] is None:
+        verify_password(_dummy_hash(), password)  # an unknown name costs as long as a wrong password
         raise AuthenticationFailed("wrong username or password, or the account is disabled")
+    try:
+        candidate = _hash_like(row[0], row[1], password)
+    except (InvalidHashError, ValueError):
+        candidate = ""
     token = secrets.token_urlsafe(32)
-    expires = conn.execute(
-        "INSERT INTO auth_token (token_hash, user_id, expires_at, client)"
-        " VALUES (%s, %s, now() + %s, %s) RETURNING expires_at",
-        [token_hash(token, secret), row[0], ttl, client],
-    ).fetchone()
-    assert expires is not None
+    expires = conn.execute("SELECT access_sign_in(%s, %s, %s, %s, %s)",
+                           [username, candidate, token_hash(token, secret), ttl, client]).fetchone()
+    if expires is None or expires[0] is None:
+        raise AuthenticationFailed("wrong username or password, or the account is disabled")
     return token, expires[0]
 
 
 def authenticate(conn: psycopg.Connection, token: str, secret: str) -> Principal | None:
     """The user a live token belongs to (not expired, not revoked, account active), or None."""
-    row = conn.execute(
-        """SELECT u.id, u.username,
-                  coalesce(array_agg(g.role ORDER BY g.role, g.scope) FILTER (WHERE g.role IS NOT NULL),
-                           '{}'),
-                  coalesce(array_agg(g.scope ORDER BY g.role, g.scope) FILTER (WHERE g.role IS NOT NULL),
-                           '{}')
-           FROM auth_token t
-           JOIN app_user u ON u.id = t.user_id AND u.active
-           LEFT JOIN user_grant g ON g.user_id = u.id
-           WHERE t.token_hash = %s AND t.revoked_at IS NULL AND t.expires_at > now()
-           GROUP BY u.id""",
-        [token_hash(token, secret)],
-    ).fetchone()
+    presented = token_hash(token, secret)
+    row = conn.execute("SELECT user_id, username, roles, scopes FROM access_authenticate(%s)",
+                       [presented]).fetchone()
     if row is None:
         return None
-    return Principal(row[0], row[1], tuple(Grant(r, s) for r, s in zip(row[2], row[3], strict=True)))
+    grants = tuple(Grant(r, s) for r, s in zip(row[2], row[3], strict=True))
+    return Principal(row[0], row[1], grants, token_hash=presented)
 
 
 def revoke_token(conn: psycopg.Connection, token: str, secret: str) -> bool:
-    cur = conn.execute(
-        "UPDATE auth_token SET revoked_at = now() WHERE token_hash = %s AND revoked_at IS NULL",
-        [token_hash(token, secret)])
-    return cur.rowcount > 0
+    row = conn.execute("SELECT access_sign_out(%s)", [token_hash(token, secret)]).fetchone()
+    return bool(row and row[0])
 
 
 def act_as(conn: psycopg.Connection, principal: Principal | None, client: str | None = None) -> None:
     """Run the rest of the transaction as the service role, for this user: the row-level security
-    policies read ``gridmap.user_id``; the audit trigger reads ``gridmap.client``. Both settings and
+    policies ask the database for the acting user, which it derives from ``gridmap.token_hash`` (the
+    hash of the token the request presented); the audit trigger reads ``gridmap.client``.
+
+    ``gridmap.user_id`` names the user only in a session logged in as the owner (the CLI and tests
+    acting for a user they built): the service's login role setting it gets nobody. The settings and
     the role end with the transaction, so a pooled connection carries nothing to the next request."""
     conn.execute(sql.SQL("SET LOCAL ROLE {}").format(sql.Identifier(APP_ROLE)))
-    conn.execute("SELECT set_config('gridmap.user_id', %s, true), set_config('gridmap.client', %s, true)",
-                 ["" if principal is None else str(principal.user_id), client or ""])
+    hashed = principal.token_hash.hex() if principal is not None and principal.token_hash else ""
+    conn.execute(
+        "SELECT set_config('gridmap.token_hash', %s, true), set_config('gridmap.user_id', %s, true),"
+        " set_config('gridmap.client', %s, true)",
+        [hashed, "" if principal is None else str(principal.user_id), client or ""])
 
 
 def demo_users(conn: psycopg.Connection) -> list[dict]:

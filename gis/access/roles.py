@@ -16,11 +16,17 @@ EVERYONE: Roles = frozenset(ROLES)  # any signed-in user
 ADMINS: Roles = frozenset({ADMIN})
 REGISTER: Roles = frozenset({ADMIN, WORKER})  # personal data (一册): names, ID numbers, key persons
 UNMASK: Roles = REGISTER  # may ask for full ID numbers and phones (?unmasked=true), audited
-COUNTS: Roles = frozenset({ADMIN, WORKER, VIEWER})  # statistics and the worker directory
+# Statistics and the worker directory. A viewer's scope yields counts only (the database's
+# register_grid_counts()), never rows: the register's row policies count the register roles' scopes
+# alone, so a viewer grant held beside a grid worker's adds no rows to hers (migration 011).
+COUNTS: Roles = frozenset({ADMIN, WORKER, VIEWER})
 PERIMETER_READ: Roles = frozenset({ADMIN, INSPECTOR, VIEWER})
 PERIMETER_WRITE: Roles = frozenset({ADMIN, INSPECTOR})
 ROADS_READ: Roles = frozenset({ADMIN, PLANNER, VIEWER})
 ROADS_WRITE: Roles = frozenset({ADMIN, PLANNER})
+# A responsible unit's contact person and phone: for those who assign sections. Road data other roles
+# read (sections, assignments, the roads map) carries them empty.
+UNIT_CONTACTS: Roles = ROADS_WRITE
 
 # Who may read each layer served to GIS clients: the OGC collections and the vector-tile layers of
 # the same name. A layer missing here is offered to nobody.

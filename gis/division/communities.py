@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -66,13 +68,31 @@ def area_polygon(geometry: Any, field: str = "geometry", crs: str | None = None,
     return shapely.to_wkb(geom)
 
 
+# The database's rules of the division (gis/migrations/010): a grid lies within its community, a
+# community keeps its grids and stays out of communities beyond the writer's scope, a grid keeps its code.
+DIVISION_RULES = frozenset({"grid_within_community", "community_within_scope", "grid_code_is_fixed"})
+
+
+@contextmanager
+def division_rules(conn: psycopg.Connection) -> Iterator[None]:
+    """Run a write of the division in its own savepoint, reporting a broken division rule as bad
+    input on the field the database names (``geom``, ``code``) instead of a bare constraint error."""
+    try:
+        with conn.transaction():
+            yield
+    except psycopg.errors.CheckViolation as exc:
+        if exc.diag.constraint_name not in DIVISION_RULES:
+            raise
+        raise InvalidInput.one(exc.diag.column_name or "geom", exc.diag.message_primary or "") from None
+
+
 def insert_area(conn: psycopg.Connection, table: str, row: dict[str, Any]) -> None:
     """Insert a community or grid (``row`` by column, ``geom`` as WKB) in its own savepoint;
     an existing code is a Conflict. ``table`` and the column names are code, never input."""
     columns = ", ".join(row)
     values = ", ".join(GEOM_PARAM if c == "geom" else f"%({c})s" for c in row)
     try:
-        with conn.transaction():
+        with division_rules(conn):
             conn.execute(f"INSERT INTO {table} ({columns}) VALUES ({values})", row)
     except psycopg.errors.UniqueViolation:
         raise Conflict(f"{table} {row['code']} already exists") from None
@@ -121,10 +141,11 @@ def update_community(conn: psycopg.Connection, code: str, name: str, geometry: A
                      crs: str | None = None, bbox: BBox | None = None) -> dict:
     name = checked_name(name, street_name=street_name, ref=ref)
     geom = area_polygon(geometry, crs=crs, bbox=bbox)
-    row = conn.execute(
-        "UPDATE community SET name = %(name)s, street_name = %(street)s, ref = %(ref)s, "
-        f"geom = {GEOM_PARAM} WHERE code = %(code)s RETURNING code",
-        {"code": code, "name": name, "street": street_name, "ref": ref, "geom": geom}).fetchone()
+    with division_rules(conn):
+        row = conn.execute(
+            "UPDATE community SET name = %(name)s, street_name = %(street)s, ref = %(ref)s, "
+            f"geom = {GEOM_PARAM} WHERE code = %(code)s RETURNING code",
+            {"code": code, "name": name, "street": street_name, "ref": ref, "geom": geom}).fetchone()
     if row is None:
         raise NotFound("community", code)
     return get_community(conn, code)

@@ -1,4 +1,4 @@
-"""Grids (网格): create, read, list, update, delete; households re-assigned when a boundary changes."""
+"""Grids (网格): create, read, list, update, delete; households placed again when a boundary changes."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from psycopg.rows import dict_row
 from gis.areas import Area, by_community_code, by_geometry, by_grid_code
 from gis.codes import grid_code_problem, mask_phone
 from gis.crs import BBox
-from gis.division.communities import GEOM_PARAM, area_polygon, checked_name, insert_area
+from gis.division.communities import GEOM_PARAM, area_polygon, checked_name, division_rules, insert_area
 from gis.errors import InvalidInput, NotFound
 
 
@@ -52,29 +52,21 @@ def get_grid(conn: psycopg.Connection, code: str) -> dict:
     return row
 
 
-def reassign_households(conn: psycopg.Connection, area: bytes | None = None,
-                        grid_codes: list[str] | None = None) -> int:
-    """Re-run grid assignment for households in ``area`` (WKB) or now assigned to ``grid_codes``.
+def replace_households(conn: psycopg.Connection, area: bytes) -> int:
+    """Place the households in ``area`` (WKB) again; the number whose placement changed.
 
-    One UPDATE ... FROM for every affected household. Only rows whose assignment changes are
-    written; the version is not bumped because grid and placement are derived, not edited.
+    The work is the database's ``replace_households`` (gis/migrations/010), the one home of
+    re-placement: it runs with the acting user's rights, so it touches only households they may write
+    and refuses to move any out of their reach. Grid updates and deletes call it from triggers.
     """
-    cur = conn.execute(
-        """
-        UPDATE household h SET grid_code = a.grid_code, placement = a.placement, updated_at = now()
-        FROM (SELECT h2.id, p.grid_code, p.placement
-              FROM household h2 CROSS JOIN LATERAL grid_for_point(h2.geom) p
-              WHERE h2.grid_code = ANY(%(codes)s)
-                 OR (%(area)s::bytea IS NOT NULL AND ST_Intersects(h2.geom, ST_GeomFromWKB(%(area)s, 4326)))
-             ) a
-        WHERE h.id = a.id
-          AND (h.grid_code, h.placement) IS DISTINCT FROM (a.grid_code, a.placement)
-        """, {"codes": grid_codes or [], "area": area})
-    return cur.rowcount
+    row = conn.execute("SELECT replace_households(ST_GeomFromWKB(%s, 4326))", [area]).fetchone()
+    assert row is not None
+    return row[0]
 
 
 def create_grid(conn: psycopg.Connection, code: str, community_code: str, name: str, geometry: Any,
                 ref: str | None = None, crs: str | None = None, bbox: BBox | None = None) -> dict:
+    """A grid within its community; the households inside it are placed in it."""
     if (reason := grid_code_problem(code, community_code)) is not None:
         raise InvalidInput.one("code", reason)
     name = checked_name(name, ref=ref)
@@ -84,35 +76,30 @@ def create_grid(conn: psycopg.Connection, code: str, community_code: str, name: 
                                    "ref": ref, "geom": geom})
     except psycopg.errors.ForeignKeyViolation:
         raise NotFound("community", community_code) from None
-    reassign_households(conn, area=geom)
+    replace_households(conn, geom)
     return get_grid(conn, code)
 
 
 def update_grid(conn: psycopg.Connection, code: str, name: str, geometry: Any, ref: str | None = None,
                 crs: str | None = None, bbox: BBox | None = None) -> dict:
-    """Replace a grid's name and boundary; households in the old or new boundary are re-assigned."""
+    """Replace a grid's name and boundary; a trigger places the households of the old and the new
+    boundary again."""
     name = checked_name(name, ref=ref)
     geom = area_polygon(geometry, crs=crs, bbox=bbox)
-    # The FROM subquery reads the row as it was before this UPDATE: the old boundary.
-    row = conn.execute(
-        f"UPDATE grid g SET name = %(name)s, ref = %(ref)s, geom = {GEOM_PARAM} "
-        "FROM (SELECT geom FROM grid WHERE code = %(code)s) old WHERE g.code = %(code)s "
-        "RETURNING ST_AsBinary(ST_Union(old.geom, g.geom))",
-        {"code": code, "name": name, "ref": ref, "geom": geom}).fetchone()
+    with division_rules(conn):
+        row = conn.execute(
+            f"UPDATE grid SET name = %(name)s, ref = %(ref)s, geom = {GEOM_PARAM} WHERE code = %(code)s "
+            "RETURNING code", {"code": code, "name": name, "ref": ref, "geom": geom}).fetchone()
     if row is None:
         raise NotFound("grid", code)
-    # Old and new boundary together: households leaving, entering, or whose border status changes
-    # (a neighbour's household on the old shared edge becomes inside).
-    reassign_households(conn, area=bytes(row[0]), grid_codes=[code])
     return get_grid(conn, code)
 
 
 def delete_grid(conn: psycopg.Connection, code: str) -> None:
-    row = conn.execute("DELETE FROM grid WHERE code = %s RETURNING ST_AsBinary(geom)", [code]).fetchone()
+    """Delete a grid; a trigger first places its households as if it were gone."""
+    row = conn.execute("DELETE FROM grid WHERE code = %s RETURNING code", [code]).fetchone()
     if row is None:
         raise NotFound("grid", code)
-    # The foreign key has set grid_code to NULL; placement must be recomputed for the old area.
-    reassign_households(conn, area=bytes(row[0]))
 
 
 def unplaced_households(conn: psycopg.Connection, community: str | None = None) -> list[dict]:

@@ -2,12 +2,16 @@
 
 The layer's ``export_sql`` selects the rows (filtered by community or grid); the file format
 follows the extension. CSV/XLSX carry lon/lat for points and WKT otherwise, so that every export
-can be imported again (the round trip is tested). Everything here takes a LayerSpec; finding a
-layer by its name is gis/catalog.py's job.
+can be imported again (the round trip is tested); in Gauss-Krüger metres the columns are x/y, in
+GCJ-02 lon_gcj02/lat_gcj02 (wkt_gcj02). A GCJ-02 file never claims WGS 84: GeoPackage, Shapefile
+and GeoJSON declare an engineering CRS named GCJ-02 (gis/crs.py), which GDAL reports as such.
+Everything here takes a LayerSpec; finding a layer by its name is gis/catalog.py's job.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 import tempfile
 import warnings
 import zipfile
@@ -21,9 +25,10 @@ import pyogrio
 import shapely
 
 from gis.codes import mask_id_number, mask_phone
-from gis.crs import from_wgs84, output_crs
+from gis.crs import GCJ02_WKT, from_wgs84, output_crs
 from gis.errors import InvalidInput
 from gis.interop.layerspec import LayerSpec
+from gis.spreadsheet import frame_csv_text, frame_xlsx_bytes
 
 FORMATS = {".geojson": "GeoJSON", ".json": "GeoJSON", ".gpkg": "GPKG", ".zip": "ESRI Shapefile",
            ".csv": "CSV", ".xlsx": "XLSX"}
@@ -59,8 +64,10 @@ def layer_frame(conn: psycopg.Connection, spec: LayerSpec, *, crs: str = "EPSG:4
         raise InvalidInput.one("crs", str(exc)) from None
     if target != "EPSG:4326" and len(geoms):
         geoms = shapely.transform(geoms, lambda xy: np.column_stack(from_wgs84(xy[:, 0], xy[:, 1], target)))
-    # GCJ-02 has no EPSG code: the frame says no CRS rather than a wrong one.
-    return gpd.GeoDataFrame(frame, geometry=geoms, crs=None if target == "gcj02" else target)
+    # GCJ-02 has no EPSG code: the frame says no CRS rather than a wrong one (the writers below mark it).
+    out = gpd.GeoDataFrame(frame, geometry=geoms, crs=None if target == "gcj02" else target)
+    out.attrs["output_crs"] = target
+    return out
 
 
 def _central_lon(geoms: np.ndarray) -> float | None:
@@ -72,17 +79,52 @@ def _central_lon(geoms: np.ndarray) -> float | None:
     return float((minx + maxx) / 2)
 
 
+def _coordinate_columns(frame: gpd.GeoDataFrame) -> tuple[str, str, str]:
+    """The names of a table's coordinate columns (x, y, wkt), saying what the numbers are: lon/lat in
+    degrees, x/y in metres of a projected CRS (Gauss-Krüger), lon_gcj02/lat_gcj02 for GCJ-02."""
+    if frame.attrs.get("output_crs") == "gcj02":
+        return "lon_gcj02", "lat_gcj02", "wkt_gcj02"
+    if frame.crs is not None and frame.crs.is_projected:
+        return "x", "y", "wkt"
+    return "lon", "lat", "wkt"
+
+
 def _table(frame: pd.DataFrame) -> pd.DataFrame:
-    """A plain table for CSV/XLSX: lon/lat columns for points, a WKT column otherwise."""
+    """A plain table for CSV/XLSX: coordinate columns for points, a WKT column otherwise."""
     if not isinstance(frame, gpd.GeoDataFrame):
         return frame
+    x, y, wkt = _coordinate_columns(frame)
     geoms = frame.geometry.to_numpy()
     table = pd.DataFrame(frame.drop(columns=frame.geometry.name))
     if len(geoms) and (shapely.get_type_id(geoms) == 0).all():
-        table["lon"], table["lat"] = shapely.get_x(geoms), shapely.get_y(geoms)
+        table[x], table[y] = shapely.get_x(geoms), shapely.get_y(geoms)
     else:
-        table["wkt"] = shapely.to_wkt(geoms, rounding_precision=-1)
+        table[wkt] = shapely.to_wkt(geoms, rounding_precision=-1)
     return table
+
+
+def _marked_gcj02(frame: pd.DataFrame) -> pd.DataFrame:
+    """GCJ-02 geometries declared as the GCJ-02 engineering CRS (GeoPackage and Shapefile keep it)."""
+    if isinstance(frame, gpd.GeoDataFrame) and frame.attrs.get("output_crs") == "gcj02":
+        return frame.set_crs(GCJ02_WKT, allow_override=True)
+    return frame
+
+
+def _declare_geojson_crs(path: Path, wkt: str) -> None:
+    """Put a ``crs`` member naming ``wkt`` at the top of a GeoJSON file GDAL wrote.
+
+    GDAL writes no ``crs`` for a CRS without an EPSG code and reads a GeoJSON without one as WGS 84
+    (RFC 7946); it reads the member's name as any CRS definition it understands, WKT included. The
+    file is copied, not parsed: a layer of a million features stays a stream."""
+    member = json.dumps({"type": "name", "properties": {"name": wkt}}, ensure_ascii=False)
+    marked = path.with_suffix(path.suffix + ".part")
+    with path.open("rb") as src, marked.open("wb") as out:
+        first = src.readline()
+        if first.strip() != b"{":
+            raise RuntimeError(f"unexpected GeoJSON layout from GDAL: {first[:40]!r}")
+        out.write(first + f'"crs": {member},\n'.encode())
+        shutil.copyfileobj(src, out)
+    marked.replace(path)
 
 
 def _write_shapefile(frame: gpd.GeoDataFrame, name: str, path: Path) -> None:
@@ -100,8 +142,8 @@ def _write_shapefile(frame: gpd.GeoDataFrame, name: str, path: Path) -> None:
 
 def _csv_bytes(table: pd.DataFrame, encoding: str) -> bytes:
     """CSV text in UTF-8 with a BOM (Excel then shows Chinese text correctly) or in GBK, which older
-    Chinese Excel/WPS installations and government systems expect."""
-    text = table.to_csv(index=False)
+    Chinese Excel/WPS installations and government systems expect. No cell runs as a formula."""
+    text = frame_csv_text(table)
     if encoding == "gbk":
         try:
             return text.encode("gbk")
@@ -142,10 +184,11 @@ def export_layer(conn: psycopg.Connection, spec: LayerSpec, path: str | Path, *,
     driver, text_encoding = file_format(path, encoding)
     frame = layer_frame(conn, spec, crs=crs, community=community, grid=grid, unmasked=unmasked)
     spatial = isinstance(frame, gpd.GeoDataFrame)
+    gcj02 = frame.attrs.get("output_crs") == "gcj02"
     if driver == "CSV":
         path.write_bytes(_csv_bytes(_table(frame), text_encoding))
     elif driver == "XLSX":
-        _table(frame).to_excel(path, index=False, sheet_name=spec.name, engine="openpyxl")
+        path.write_bytes(frame_xlsx_bytes(_table(frame), spec.name))
     elif driver == "ESRI Shapefile":
         if not spatial:
             raise InvalidInput.one("format", f"{spec.name} has no geometry: use CSV, XLSX, GeoJSON or GPKG")
@@ -153,11 +196,12 @@ def export_layer(conn: psycopg.Connection, spec: LayerSpec, path: str | Path, *,
         if len(kinds) > 1:
             raise InvalidInput.one("format", f"a Shapefile holds one geometry type, {spec.name} has "
                                              f"{', '.join(sorted(kinds))}: use GeoPackage or GeoJSON")
-        _write_shapefile(frame, spec.name, path)
+        _write_shapefile(_marked_gcj02(frame), spec.name, path)
     else:
         path.unlink(missing_ok=True)
         with warnings.catch_warnings():
-            # GCJ-02 has no EPSG code: writing it without a CRS is the honest choice, not a mistake.
-            warnings.filterwarnings("ignore", "'crs' was not provided")
-            pyogrio.write_dataframe(frame, path, layer=spec.name, driver=driver)
+            warnings.filterwarnings("ignore", "'crs' was not provided")  # a layer without geometry
+            pyogrio.write_dataframe(_marked_gcj02(frame), path, layer=spec.name, driver=driver)
+        if gcj02 and driver == "GeoJSON":
+            _declare_geojson_crs(path, GCJ02_WKT)
     return len(frame)

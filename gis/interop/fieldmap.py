@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from gis.errors import InvalidInput
+from gis.interop.shown import shown
 
 
 def parse_field_map(pairs: Iterable[str], **columns: str | None) -> dict[str, str]:
@@ -17,7 +18,7 @@ def parse_field_map(pairs: Iterable[str], **columns: str | None) -> dict[str, st
     for pair in pairs:
         target, sep, column = pair.partition("=")
         if not sep or not target.strip() or not column.strip():
-            raise InvalidInput.one("field", f"{pair!r} must be FIELD=COLUMN, e.g. ref=osm_id")
+            raise InvalidInput.one("field", f"{shown(pair)} must be FIELD=COLUMN, e.g. ref=osm_id")
         mapping[target.strip()] = column.strip()
     mapping.update({target: column for target, column in columns.items() if column})
     return mapping

@@ -18,10 +18,11 @@ import psycopg
 from psycopg import sql
 
 from gis.crs import BBox
-from gis.errors import InvalidInput, Problem
+from gis.errors import Problem
 from gis.interop.layerspec import LayerSpec
 from gis.interop.readers import read_frame
-from gis.interop.validate import validated_rows
+from gis.interop.shown import shown
+from gis.interop.validate import column_candidates, refused, validated_rows
 from gis.settings import CHINA_BBOX
 
 Progress = Callable[[int, int], None]  # (rows done, rows in all)
@@ -105,7 +106,7 @@ def _stored_duplicates(conn: psycopg.Connection, spec: LayerSpec) -> list[Proble
             "SELECT s.row_no, s.{col}::text FROM staging s JOIN {table} t ON t.{col} = s.{col} "
             "ORDER BY s.row_no").format(col=sql.Identifier(name), table=sql.Identifier(spec.table))
         for row_no, value in conn.execute(query):
-            problems.append(Problem(name, f"{value!r} is already stored in {spec.table}", row_no))
+            problems.append(Problem(name, f"{shown(value)} is already stored in {spec.table}", row_no))
     return problems
 
 
@@ -134,7 +135,7 @@ def load_frame(conn: psycopg.Connection, spec: LayerSpec, frame: pd.DataFrame, *
         if spec.check_sql:
             problems += [Problem(fld, reason, row_no) for row_no, fld, reason in conn.execute(spec.check_sql)]
         if problems:
-            raise InvalidInput(sorted(problems, key=lambda p: (p.row or 0, p.field)))
+            raise refused(problems)
         cur = conn.execute(spec.insert_sql)
         if spec.reports_placement:
             for placement, count, refs in cur.fetchall():
@@ -147,6 +148,14 @@ def load_frame(conn: psycopg.Connection, spec: LayerSpec, frame: pd.DataFrame, *
     return report
 
 
-def import_file(conn: psycopg.Connection, spec: LayerSpec, path: str | Path, **options: Any) -> ImportReport:
-    """read_frame + load_frame: import one file into layer ``spec``."""
-    return load_frame(conn, spec, read_frame(path), **options)
+def import_file(conn: psycopg.Connection, spec: LayerSpec, path: str | Path, *,
+                encoding: str | None = None, sheet: str | None = None, header_row: str | int | None = None,
+                **options: Any) -> ImportReport:
+    """read_frame + load_frame: import one file into layer ``spec``.
+
+    ``encoding``, ``sheet`` and ``header_row`` say how to read the file (readers.read_frame); the
+    header is otherwise found as the first row naming the layer's columns. The other options are
+    load_frame's."""
+    names = column_candidates(spec, options.get("field_map") or {})
+    frame = read_frame(path, encoding=encoding, sheet=sheet, header_row=header_row, header_names=names)
+    return load_frame(conn, spec, frame, **options)

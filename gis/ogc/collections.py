@@ -49,6 +49,10 @@ class Collection:
     geometry_column: str = "geom"
     relation: str | None = None  # None: the first of ``tables``
     queryables: tuple[str, ...] = field(default=())  # empty: every property
+    # The property the items' ``datetime`` parameter filters on and the temporal extent describes
+    # (GDAL turns a comparison of any date property in -where into ``datetime=`` and trusts the
+    # answer, so a collection offers at most one date property: its temporal one).
+    temporal: str | None = None
 
     def property(self, name: str) -> Property | None:
         return next((p for p in self.properties if p.name == name), None)
@@ -121,13 +125,15 @@ COLLECTIONS: tuple[Collection, ...] = (
         (P("id", "integer"), P("place_id", "integer"), P("place_name"), P("category"),
          P("school_id", "integer"), P("school_name"), P("distance_m", "number"), P("reason"), P("status"),
          P("found_on", "date")),
-        relation=_VIOLATIONS,
+        relation=_VIOLATIONS, temporal="found_on",
     ),
     # The register (一册): personal data, offered to the register roles only (gis/access/roles.py);
     # the properties hold no names, ID numbers or phones.
     Collection(
         "households", "Households (住户)", "Households of the register (scoped to the caller's grids).",
         ("household",), "Point", (P("id", "integer"), P("grid_code"), P("placement")),
+        # placement is an enum in the database: as text, a filter or sort on it compares strings.
+        relation="SELECT id, grid_code, placement::text AS placement, geom FROM household",
     ),
 )
 

@@ -1,7 +1,8 @@
-"""CQL2-text filters (OGC API - Features Part 3) parsed by pygeofilter, translated to bound SQL.
+"""CQL2 filters (OGC API - Features Part 3), text or JSON, translated to bound SQL.
 
+Both encodings are parsed into pygeofilter's AST (gis/ogc/cql_text.py, gis/ogc/cql_json.py).
 pygeofilter's own SQL backend writes literal values into the SQL string; this translator walks the
-same AST but emits psycopg.sql compositions: properties become identifiers only when they are in the
+AST but emits psycopg.sql compositions: properties become identifiers only when they are in the
 collection's whitelist, every value becomes a bound parameter cast to the property's type. Anything
 unknown or unsupported is InvalidInput, so a client's typo is a 400, never a database error.
 """
@@ -9,20 +10,22 @@ unknown or unsupported is InvalidInput, so a client's typo is a 400, never a dat
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any, Protocol
 
 import shapely.geometry
 from psycopg import sql
 from pygeofilter import ast, values
-from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from gis.errors import InvalidInput
+from gis.ogc import cql_json, cql_text
 
 SQL_TYPE = {"string": "text", "integer": "bigint", "number": "double precision", "boolean": "boolean",
             "date": "date"}
+FILTER_LANGS = ("cql2-text", "cql2-json")
 _COMPARISON = {
     ast.ComparisonOp.EQ: "=", ast.ComparisonOp.NE: "<>", ast.ComparisonOp.LT: "<",
     ast.ComparisonOp.LE: "<=", ast.ComparisonOp.GT: ">", ast.ComparisonOp.GE: ">=",
@@ -33,7 +36,15 @@ _SPATIAL = {
     ast.SpatialComparisonOp.TOUCHES: "ST_Touches", ast.SpatialComparisonOp.CROSSES: "ST_Crosses",
     ast.SpatialComparisonOp.OVERLAPS: "ST_Overlaps", ast.SpatialComparisonOp.EQUALS: "ST_Equals",
 }
-_CASE_FOLD = {"lower", "casei"}  # pygeofilter turns CQL2 CASEI(x) into lower(x)
+# Bounds on a filter's shape, checked on the text before the parser sees it: the parser and this
+# translator recurse once per level, so a deep or long chain of conditions would end in Python's
+# recursion limit (a 500) instead of an answer.
+MAX_FILTER_CHARS = 20_000
+MAX_NESTING = 32  # parentheses inside parentheses (a MULTIPOLYGON literal takes 4)
+MAX_LOGICAL = 100  # AND / OR / NOT in the whole filter: each is one more level of the tree
+_QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"")  # 'text' and "identifier", linear
+_LOGICAL = re.compile(r"\b(?:AND|OR|NOT)\b", re.IGNORECASE)
+_CASE_FOLD = {"lower", "casei"}  # CASEI(x) compares lower(x): case-insensitive for every script
 GEOMETRY_NAMES = {"geom", "geometry"}
 
 
@@ -60,12 +71,27 @@ def _boolean_text(text: str) -> bool:
     return text.lower() == "true"
 
 
+def _midnight_date(stamp: datetime) -> date:
+    """A timestamp as a date only when it is a whole day (UTC midnight); any other time of day
+    compared with a date would have to be rounded one way or the other, so it is refused."""
+    utc = stamp.astimezone(UTC)
+    if utc.time() != time(0):
+        raise ValueError(stamp.isoformat())
+    return utc.date()
+
+
+def _date_text(text: str) -> date:
+    # GDAL writes a date as '2000-01-01T' (its timestamp form without a time)
+    text = text.strip().removesuffix("T").removesuffix("t")
+    return date.fromisoformat(text) if len(text) <= 10 else _midnight_date(cql_text.parse_timestamp(text))
+
+
 # How a property type reads its value from text (query parameters, CQL2 strings); surrounding
 # blanks are ignored except in a string.
 _FROM_TEXT: dict[str, Callable[[str], Any]] = {
     "string": lambda text: text, "integer": lambda text: int(text.strip()),
     "number": lambda text: float(text.strip()), "boolean": lambda text: _boolean_text(text.strip()),
-    "date": lambda text: date.fromisoformat(text.strip()),
+    "date": _date_text,
 }
 
 
@@ -79,7 +105,10 @@ def _from_python(kind: str, value: Any) -> Any:
     if kind == "number" and isinstance(value, int | float):
         return float(value)
     if kind == "date" and isinstance(value, date):
-        return value.date() if isinstance(value, datetime) else value
+        try:
+            return _midnight_date(value) if isinstance(value, datetime) else value
+        except ValueError:
+            return None
     return None
 
 
@@ -96,7 +125,8 @@ def coerce_literal(kind: str, value: Any) -> Any:
             pass
     elif (found := _from_python(kind, value)) is not None:
         return found
-    raise ValueError(f"expected {_EXPECTED[kind]}, got {value!r}")
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:40] + "…"
+    raise ValueError(f"expected {_EXPECTED[kind]}, got {shown}")
 
 
 @dataclass
@@ -184,7 +214,8 @@ class _Translator:
     def attribute(self, name: str) -> _Value:
         prop = self.properties.get(name)
         if prop is None:
-            raise self.fail(f"unknown property {name!r}; queryables: {', '.join(sorted(self.properties))}")
+            raise self.fail(f"unknown property {name[:40]!r}; "
+                            f"queryables: {', '.join(sorted(self.properties))}")
         return _Value(sql.SQL("t.{}").format(sql.Identifier(prop.source)), prop.type)
 
     def operand(self, node: Any) -> _Value:
@@ -198,11 +229,13 @@ class _Translator:
                 raise self.fail("CASEI needs text")
             arg = inner.sql if not inner.is_literal else self.bind(inner.literal, "string")
             return _Value(sql.SQL("lower({})").format(arg), "string")
+        if isinstance(node, ast.Function):
+            raise self.fail(f"function {node.name[:40]!r} is not supported; CASEI(...) is")
         if isinstance(node, ast.Node | values.Geometry | values.Envelope):
             raise self.fail(f"{type(node).__name__} is not supported as a value here")
         if isinstance(node, str | int | float | bool | date):
             return _Value(sql.SQL(""), None, node, is_literal=True)
-        raise self.fail(f"unsupported value {node!r}")
+        raise self.fail(f"unsupported value {repr(node)[:40]}")
 
     def typed(self, node: Any, kind: str | None) -> _Value:
         value = self.operand(node)
@@ -276,14 +309,44 @@ def _compatible(a: str, b: str) -> bool:
     return a == b or (a in numeric and b in numeric)
 
 
-def to_sql(text: str, properties: Sequence[QueryableProperty], geometry_column: str = "geom",
-           filter_srid: int = 4326, lat_first: bool = False) -> Translated:
-    """A CQL2-text filter as an SQL condition on alias ``t`` with its bound parameters."""
+def check_shape(text: str) -> None:
+    """Refuse (400) a filter too long, too deeply nested or with too many AND/OR/NOT, in one linear
+    pass over its text, outside its quoted strings and identifiers."""
+    if len(text) > MAX_FILTER_CHARS:
+        raise InvalidInput.one("filter", f"longer than {MAX_FILTER_CHARS} characters")
+    bare = _QUOTED.sub("''", text)
+    depth = deepest = 0
+    for ch in bare:
+        if ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth -= 1
+    if deepest > MAX_NESTING:
+        raise InvalidInput.one("filter", f"nested {deepest} parentheses deep; at most {MAX_NESTING}")
+    if len(_LOGICAL.findall(bare)) > MAX_LOGICAL:
+        raise InvalidInput.one("filter", f"more than {MAX_LOGICAL} AND/OR/NOT; use IN (...) for lists")
+
+
+def parse(text: str, lang: str = "cql2-text") -> Any:
+    """A filter in one of FILTER_LANGS as pygeofilter's AST, its shape checked first; InvalidInput
+    says what is wrong."""
+    if lang == "cql2-json":
+        cql_json.check_shape(text)
+        parser, name = cql_json.parse, "CQL2-JSON"
+    else:
+        check_shape(text)
+        parser, name = cql_text.parse, "CQL2-text"
     try:
-        tree = parse_cql2_text(text)
-    except Exception as exc:  # noqa: BLE001 - lark raises a family of parse errors
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InvalidInput.one("filter", f"not valid CQL2-text: {reason}") from None
+        return parser(text)
+    except ValueError as exc:
+        raise InvalidInput.one("filter", f"not valid {name}: {exc}") from None
+
+
+def to_sql(text: str, properties: Sequence[QueryableProperty], geometry_column: str = "geom",
+           filter_srid: int = 4326, lat_first: bool = False, lang: str = "cql2-text") -> Translated:
+    """A CQL2 filter as an SQL condition on alias ``t`` with its bound parameters."""
+    tree = parse(text, lang)
     translator = _Translator(properties, geometry_column, filter_srid, lat_first)
     # Placeholders are named f0, f1 ...: the items query's own (bbox, limit, eq0 ...) never clash.
     return Translated(translator.condition(tree), translator.params)

@@ -2,7 +2,8 @@
 
 The tile is cut in Web Mercator (ST_TileEnvelope) but the rows are found on the stored EPSG:4326
 geometry with `geom && <tile envelope in 4326>`, so the GiST index does the selection. Tiles carry
-no personal data: a household is its id and grid code only.
+no names: a household is its id and grid code only, but where households are is personal data, so
+their tiles are marked ``personal`` and kept out of every cache.
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ class TileLayer:
     table: str
     attributes: tuple[str, ...]
     condition: str = "true"  # constant SQL on alias t
+    personal: bool = False  # rows about residents: never cached by a browser or a proxy
 
 
 TILE_LAYERS: tuple[TileLayer, ...] = (
-    TileLayer("households", "household", ("id", "grid_code")),
+    TileLayer("households", "household", ("id", "grid_code"), personal=True),
     TileLayer("places", "place", ("id", "name", "category")),
     TileLayer("grids", "grid", ("code", "name", "community_code")),
     TileLayer("road_sections", "road_section", ("id", "code", "road_name", "grid_code"),

@@ -8,16 +8,21 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
-from psycopg.rows import dict_row
 
 from gis.areas import Area, by_geometry
 from gis.errors import InvalidInput, NotFound
 from gis.local_tm import local_tm_srid
+from gis.perimeter.export import Column, Listing, rows
 from gis.sql_files import sql_text
 
 CHECK_SQL = sql.SQL(sql_text("gis.perimeter", "check")).format(
     place_in_area=sql.SQL(by_geometry("p.geom")))
 CSV_COLUMNS = ("place_ref", "place_name", "category", "school_ref", "school_name", "rule", "distance_m")
+COLUMNS = tuple(Column(c, c, 2 if c == "distance_m" else None) for c in CSV_COLUMNS)
+XLSX_EXTRA = tuple(Column(c, c) for c in ("licence_state", "kind", "method", "lon", "lat"))
+PROPERTIES = ("place_id", "place_ref", "place_name", "category", "address", "school_id", "school_ref",
+              "school_name", "school_level", "rule_id", "rule", "kind", "method", "distance_m",
+              "licence_state")
 
 
 @dataclass(frozen=True)
@@ -61,27 +66,26 @@ def check_centre(conn: psycopg.Connection, scope: Scope, school_id: int | None) 
     return float(row[0]), float(row[1])
 
 
-def rule_label(row: dict[str, Any]) -> str:
-    """How a rule reads in a report, e.g. 'internet_cafe forbidden within 200 m (boundary, national)'."""
-    return (f"{row['category']} {row['kind']} within {row['rule_distance']:g} m "
-            f"({row['method']}, {row['region']})")
-
-
-def perimeter_violations(conn: psycopg.Connection, day: date | None = None,
-                         scope: Scope | None = None) -> list[dict[str, Any]]:
-    """Every place breaking a rule on ``day`` (default today) in ``scope``, nearest school first-listed.
-
-    One set-based statement (gis/perimeter/check.sql); rows are dicts with the place, the school,
-    the rule, ``distance_m`` (ellipsoid, metres, 0 inside a campus) and ``licence_state``.
-    """
+def violation_listing(conn: psycopg.Connection, day: date | None = None,
+                      scope: Scope | None = None) -> Listing:
+    """The check for ``day`` (default today) in ``scope``, ready to run: resolves the school and the
+    area first, so that an unknown one is a NotFound before any output starts."""
     scope = scope or Scope()
     day = day or date.today()
     school_id = resolve_school(conn, scope.school) if scope.school else None
     srid = local_tm_srid(conn, *check_centre(conn, scope, school_id))
     params = {"day": day, "srid": srid, "school": school_id, "place": scope.place_id,
               **Area(scope.community, scope.grid).params()}
-    with conn.cursor(row_factory=dict_row, binary=True) as cur:  # binary: no text parsing of 8k rows
-        rows = cur.execute(CHECK_SQL, params).fetchall()
-    for row in rows:
-        row["rule"] = rule_label(row)
-    return rows
+    return Listing(CHECK_SQL, params, ("distance_m", "place_id"), COLUMNS, PROPERTIES, "place_id",
+                   "violations", {"date": day.isoformat()}, sheet="violations", xlsx_extra=XLSX_EXTRA)
+
+
+def perimeter_violations(conn: psycopg.Connection, day: date | None = None,
+                         scope: Scope | None = None) -> list[dict[str, Any]]:
+    """Every place breaking a rule on ``day`` (default today) in ``scope``, nearest first.
+
+    One set-based statement (gis/perimeter/check.sql); rows are dicts with the place, the school,
+    the rule and its label (``rule``), ``distance_m`` (ellipsoid, metres, 0 inside a campus),
+    ``licence_state``, ``lon`` and ``lat``.
+    """
+    return rows(conn, violation_listing(conn, day, scope))

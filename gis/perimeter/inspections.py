@@ -17,6 +17,8 @@ from psycopg.rows import dict_row
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.perimeter.check import Scope, perimeter_violations
 
+# Pages of the recorded violations, as the register lists page theirs.
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
 RESULTS = ("compliant", "violation", "rectified", "closed_down", "absent")
 # Which status may follow which; closing by hand is allowed from any open state (e.g. closed down).
 TRANSITIONS = {
@@ -90,14 +92,22 @@ def violation(conn: psycopg.Connection, violation_id: int) -> dict[str, Any]:
     return row
 
 
-def list_violations(conn: psycopg.Connection, status: str | None = None) -> list[dict[str, Any]]:
+def list_violations(conn: psycopg.Connection, status: str | None = None, limit: int = DEFAULT_LIMIT,
+                    offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """One page of the recorded violations, oldest first, and how many there are in all."""
+    if not 1 <= limit <= MAX_LIMIT or offset < 0:
+        raise InvalidInput.one("limit" if offset >= 0 else "offset",
+                               f"limit 1-{MAX_LIMIT}, offset 0 or more")
+    params = {"status": status, "limit": limit, "offset": offset}
+    where = "WHERE %(status)s::text IS NULL OR v.status = %(status)s"
+    total = conn.execute("SELECT count(*) FROM violation v " + where, params).fetchone()
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("""
+        rows = cur.execute("""
             SELECT v.id, v.status, v.distance_m, v.reason, v.found_on, p.ref AS place_ref,
                    p.name AS place_name, s.ref AS school_ref
             FROM violation v JOIN place p ON p.id = v.place_id LEFT JOIN school s ON s.id = v.school_id
-            WHERE %(status)s::text IS NULL OR v.status = %(status)s ORDER BY v.id""",
-            {"status": status}).fetchall()
+            """ + where + " ORDER BY v.id LIMIT %(limit)s OFFSET %(offset)s", params).fetchall()
+    return (int(total[0]) if total else 0), rows
 
 
 def move(conn: psycopg.Connection, violation_id: int, to_status: str, actor: str, note: str | None = None,

@@ -14,6 +14,7 @@ KINDS = ("forbidden", "licence_required")
 METHODS = ("boundary", "entrance")  # from any point of the campus boundary / gate to door
 FIELDS = ("region", "category", "school_levels", "distance_m", "kind", "method", "note")
 _REGION = re.compile(r"^(national|[0-9]{2,12})$")
+_CATEGORY_CODE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 
 
 def list_rules(conn: psycopg.Connection) -> list[dict[str, Any]]:
@@ -56,9 +57,19 @@ def rule_problems(conn: psycopg.Connection, rule: dict[str, Any]) -> list[Proble
 
 def _write(conn: psycopg.Connection, query: str, rule: dict[str, Any], *extra: object) -> dict[str, Any]:
     rule = {"method": "boundary", "note": None, **rule}
+    rule["category"] = category_code(conn, rule.get("category"))
     if problems := rule_problems(conn, rule):
         raise InvalidInput(problems)
     values = [rule[f] if f != "school_levels" else sorted(set(rule[f])) for f in FIELDS]
+    # The table's UNIQUE compares arrays in order ({primary,middle} <> {middle,primary}): the same
+    # levels in another order are the same rule.
+    same = conn.execute(
+        "SELECT id FROM perimeter_rule WHERE region = %s AND category = %s AND kind = %s"
+        " AND school_levels @> %s AND school_levels <@ %s AND id IS DISTINCT FROM %s",
+        [rule["region"], rule["category"], rule["kind"], values[2], values[2],
+         extra[0] if extra else None]).fetchone()
+    if same is not None:
+        raise Conflict(f"rule {same[0]} has this region, category, kind and school levels already")
     try:
         with conn.transaction(), conn.cursor(row_factory=dict_row) as cur:
             row = cur.execute(query, [*values, *extra]).fetchone()  # type: ignore[arg-type]
@@ -86,3 +97,50 @@ def change_rule(conn: psycopg.Connection, rule_id: int, rule: dict[str, Any]) ->
 def remove_rule(conn: psycopg.Connection, rule_id: int) -> None:
     if conn.execute("DELETE FROM perimeter_rule WHERE id = %s RETURNING id", [rule_id]).fetchone() is None:
         raise NotFound("perimeter rule", rule_id)
+
+
+# --- place categories ----------------------------------------------------------------------------
+# The vocabulary is the place_category table: a province that regulates a kind of business the
+# national rules do not name (e.g. 歌舞娱乐场所 under 娱乐场所管理条例) adds a category as data.
+
+def list_categories(conn: psycopg.Connection) -> list[dict[str, Any]]:
+    """Every category with how many places and rules name it."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(
+            "SELECT c.code, c.name_zh, c.name_en,"
+            " (SELECT count(*) FROM place p WHERE p.category = c.code) AS places,"
+            " (SELECT count(*) FROM perimeter_rule r WHERE r.category = c.code) AS rules"
+            " FROM place_category c ORDER BY c.code").fetchall()
+
+
+def category_code(conn: psycopg.Connection, given: object) -> object:
+    """A category given by its code or its Chinese name (游戏厅 → game_hall); anything else unchanged
+    (rule_problems then names it)."""
+    if not isinstance(given, str):
+        return given
+    row = conn.execute("SELECT code FROM place_category WHERE code = %(g)s OR name_zh = %(g)s"
+                       " ORDER BY code <> %(g)s LIMIT 1", {"g": given.strip()}).fetchone()
+    return row[0] if row else given.strip()
+
+
+def add_category(conn: psycopg.Connection, code: str, name_zh: str, name_en: str | None = None
+                 ) -> dict[str, Any]:
+    """A new place category: a lower-case code (letters, digits, '_') and its Chinese name, both unused."""
+    name_zh, name_en = name_zh.strip(), (name_en or "").strip() or code.replace("_", " ")
+    problems = []
+    if not _CATEGORY_CODE.match(code):
+        problems.append(Problem("category", "a new category's code is 2-40 lower-case letters, digits or "
+                                            "'_', starting with a letter (e.g. dance_hall)"))
+    if not name_zh or "\x00" in name_zh or len(name_zh) > 40:
+        problems.append(Problem("category_name", "the Chinese name, 1-40 characters (e.g. 歌舞娱乐场所)"))
+    if problems:
+        raise InvalidInput(problems)
+    taken = conn.execute("SELECT code FROM place_category WHERE code = %s OR name_zh = %s",
+                         [code, name_zh]).fetchone()
+    if taken:
+        raise Conflict(f"category {taken[0]!r} exists already with this code or name ({name_zh})")
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute("INSERT INTO place_category (code, name_zh, name_en) VALUES (%s, %s, %s)"
+                          " RETURNING code, name_zh, name_en", [code, name_zh, name_en]).fetchone()
+    assert row is not None
+    return row

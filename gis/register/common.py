@@ -36,12 +36,19 @@ def constraint_field(name: str) -> str | None:
     return None
 
 
+class DuplicateIdNumber(Conflict):
+    """The ID number is registered already, somewhere. The answer is the same whoever holds it and
+    wherever (it may be a grid the writer cannot see), and says neither: the route audits the attempt."""
+
+    def __init__(self) -> None:
+        super().__init__("this ID number is already in the register")
+
+
 def rejected(exc: psycopg.Error) -> Exception:
     """A domain error for a constraint the database refused (the caller's fault, never a 500)."""
     name = exc.diag.constraint_name or ""
     if isinstance(exc, psycopg.errors.UniqueViolation):
-        what = "ID number" if "id_number" in name else "ref"
-        return Conflict(f"another record has the same {what}")
+        return DuplicateIdNumber() if "id_number" in name else Conflict("another record has the same ref")
     field = constraint_field(name) or exc.diag.column_name or name or "body"
     if isinstance(exc, psycopg.errors.ForeignKeyViolation):
         return InvalidInput.one(field, "refers to something that does not exist")
@@ -60,6 +67,15 @@ def write(conn: psycopg.Connection, statement: str | sql.Composed, params: dict)
             return conn.execute(statement, params).fetchall()
     except (psycopg.errors.IntegrityError, psycopg.errors.DataError) as exc:
         raise rejected(exc) from None
+
+
+def hide_birth_date(row: dict, unmasked: bool) -> dict:
+    """A masked ID number hides exactly the birth date (digits 7-14), so a masked row must not carry the
+    date beside it: it keeps ``birth_year`` (enough for ages and age groups) and drops ``birth_date``
+    unless the full ID number is shown too or there is no ID number to give away."""
+    if not unmasked and row.get("id_number") is not None:
+        row["birth_date"] = None
+    return row
 
 
 def refuse_nul(fields: dict) -> None:

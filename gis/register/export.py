@@ -1,12 +1,12 @@
 """The register (一册) of a grid or community as XLSX (a sheet per grid) or CSV (UTF-8 with BOM).
 
 One row per person with their household's address beside; a household without members still gets
-a row. ID numbers and phones are masked unless ``unmasked`` is asked for.
+a row. ID numbers and phones are masked unless ``unmasked`` is asked for; beside a masked ID number
+the birth date it hides is given as the birth year only.
 """
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterable
 from typing import Literal
@@ -20,6 +20,8 @@ from psycopg.rows import dict_row
 from gis.areas import Area, by_grid_code
 from gis.codes import mask_id_number, mask_phone
 from gis.errors import InvalidInput, NotFound
+from gis.register.common import hide_birth_date
+from gis.spreadsheet import append_row, csv_text
 
 # (column, header 中文 English, width in characters)
 COLUMNS: list[tuple[str, str, int]] = [
@@ -35,7 +37,8 @@ COLUMNS: list[tuple[str, str, int]] = [
     ("name", "姓名 Name", 12),
     ("relation", "与户主关系 Relation", 12),
     ("sex", "性别 Sex", 7),
-    ("birth_date", "出生日期 Birth date", 12),
+    ("birth_year", "出生年份 Birth year", 9),
+    ("birth_date", "出生日期 Birth date", 12),  # empty beside a masked ID number, which hides it
     ("id_number", "身份证号 ID number", 21),
     ("phone", "电话 Phone", 14),
     ("residence", "户籍/流动 Residence", 12),
@@ -51,7 +54,8 @@ COLUMNS: list[tuple[str, str, int]] = [
 _ROWS = f"""
     SELECT h.grid_code, g.name AS grid_name, h.id AS household_id, h.address, h.building, h.unit, h.room,
            h.placement::text AS placement, p.id AS person_id, p.name, p.relation, p.sex, p.birth_date,
-           p.id_number, p.phone, p.residence, p.employment, p.poverty, k.category AS key_person,
+           extract(year FROM p.birth_date)::int AS birth_year, p.id_number, p.phone, p.residence,
+           p.employment, p.poverty, k.category AS key_person,
            p.elderly_alone, p.disabled, p.activist, p.volunteer
     FROM household h
     JOIN grid g ON g.code = h.grid_code
@@ -78,21 +82,18 @@ def register_rows(conn: psycopg.Connection, grid: str | None = None, community: 
         rows = cur.execute(_ROWS, area.params()).fetchall()
     if not unmasked:
         for row in rows:
+            hide_birth_date(row, unmasked)
             row["id_number"] = mask_id_number(row["id_number"])
             row["phone"] = mask_phone(row["phone"])
     return [(c, n) for c, n in grids], rows
 
 
-def _cells(row: dict, csv_safe: bool = False) -> list:
+def _cells(row: dict) -> list:
     values = []
     for column, _, _ in COLUMNS:
         value = row[column]
         if isinstance(value, bool):
             value = "是 yes" if value else ""
-        elif csv_safe and isinstance(value, str) and value[:1] in ("=", "@", "+", "-", "\t", "\r") \
-                and not value[1:2].isdigit():
-            # A text starting like a formula would run as one in Excel (CSV injection): quote it.
-            value = "'" + value
         values.append(value)
     return values
 
@@ -123,11 +124,7 @@ def to_xlsx(grids: list[tuple[str, str]], rows: Iterable[dict]) -> bytes:
         for cell in sheet[1]:
             cell.font, cell.fill = header_font, header_fill
         for row in by_grid[code]:
-            sheet.append(_cells(row))
-            for cell in sheet[sheet.max_row]:
-                # openpyxl stores a text starting with "=" as a formula; register text is never one.
-                if cell.data_type == "f":
-                    cell.data_type = "s"
+            append_row(sheet, _cells(row))  # register text is never a formula
         for i, (_, _, width) in enumerate(COLUMNS, start=1):
             sheet.column_dimensions[get_column_letter(i)].width = width
         sheet.freeze_panes = "A2"
@@ -140,12 +137,10 @@ def to_xlsx(grids: list[tuple[str, str]], rows: Iterable[dict]) -> bytes:
 
 
 def to_csv(rows: Iterable[dict]) -> bytes:
-    """CSV in UTF-8 with a BOM, so that Excel on Chinese Windows opens it without mojibake."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([header for _, header, _ in COLUMNS])
-    writer.writerows(_cells(row, csv_safe=True) for row in rows)
-    return out.getvalue().encode("utf-8-sig")
+    """CSV in UTF-8 with a BOM, so that Excel on Chinese Windows opens it without mojibake; no cell
+    runs as a formula."""
+    text = csv_text([header for _, header, _ in COLUMNS], (_cells(row) for row in rows))
+    return text.encode("utf-8-sig")
 
 
 def export_register(conn: psycopg.Connection, fmt: Literal["xlsx", "csv"], grid: str | None = None,

@@ -1,8 +1,9 @@
 """Persons (人员) of the register (一册) with their 四清 tags: create, read, list, update, delete.
 
-ID numbers and phones leave this module masked unless the caller asks for ``unmasked``. Updates are
-optimistic, as for households; a key-person category (重点人员) is written to its own table in the
-same statement as the person.
+ID numbers and phones leave this module masked unless the caller asks for ``unmasked``, and with a
+masked ID number the birth date it hides leaves only as ``birth_year``. Updates are optimistic, as for
+households; a key-person category (重点人员) is written to its own table in the same statement as the
+person.
 """
 
 from __future__ import annotations
@@ -17,13 +18,23 @@ from psycopg.rows import dict_row
 from gis.areas import Area, by_grid_code
 from gis.codes import birth_date_and_sex, id_number_problem, mask_id_number, mask_phone, normalise_id_number
 from gis.errors import InvalidInput, NotFound, Problem, text_problems
-from gis.register.common import check_page, delete_versioned, like, page, refuse_nul, stale_or_missing, write
+from gis.register.common import (
+    check_page,
+    delete_versioned,
+    hide_birth_date,
+    like,
+    page,
+    refuse_nul,
+    stale_or_missing,
+    write,
+)
 
 PERSON_COLUMNS = ("household_id", "ref", "name", "id_number", "phone", "sex", "birth_date", "relation",
                   "residence", "employment", "poverty", "elderly_alone", "disabled", "activist", "volunteer")
 PERSON_FLAGS = ("elderly_alone", "disabled", "activist", "volunteer")
 
-_COLUMNS = """p.id, p.household_id, p.ref, p.name, p.id_number, p.phone, p.sex, p.birth_date, p.relation,
+_COLUMNS = """p.id, p.household_id, p.ref, p.name, p.id_number, p.phone, p.sex, p.birth_date,
+    extract(year FROM p.birth_date)::int AS birth_year, p.relation,
     p.residence, p.employment, p.poverty, k.category AS key_person, p.elderly_alone, p.disabled,
     p.activist, p.volunteer, h.grid_code, g.community_code, p.version, p.updated_at"""
 _SOURCE = """person p
@@ -33,6 +44,7 @@ _SOURCE = """person p
 
 
 def _mask(row: dict, unmasked: bool) -> dict:
+    hide_birth_date(row, unmasked)
     if not unmasked:
         row["id_number"] = mask_id_number(row["id_number"])
         row["phone"] = mask_phone(row["phone"])
@@ -159,6 +171,8 @@ def update_person(conn: psycopg.Connection, person_id: int, version: int, change
     """Apply ``changes`` if the person is still at ``version``, bumping it; key_person (a category or
     None) is written to its own table in the same statement."""
     person = normalise_person(changes, partial=partial)
+    if "birth_date" in person and "id_number" not in person:
+        _birth_date_follows_id_number(conn, person_id)
     sets: list[sql.Composable] = []
     params: dict[str, Any] = {"id": person_id, "version": version}
     for column in PERSON_COLUMNS:
@@ -187,6 +201,15 @@ def update_person(conn: psycopg.Connection, person_id: int, version: int, change
     if not write(conn, statement, params):
         raise stale_or_missing(conn, "person", person_id, version)
     return get_person(conn, person_id)
+
+
+def _birth_date_follows_id_number(conn: psycopg.Connection, person_id: int) -> None:
+    """The birth date of a person with an ID number is digits 7-14 of it. Changing the date alone would
+    answer, by being accepted or refused, whether a guess at the masked digits is right: it is refused
+    the same way whatever the date sent."""
+    row = conn.execute("SELECT id_number IS NOT NULL FROM person WHERE id = %s", [person_id]).fetchone()
+    if row is not None and row[0]:
+        raise InvalidInput.one("birth_date", "follows from the ID number: send the ID number to change it")
 
 
 def delete_person(conn: psycopg.Connection, person_id: int, version: int | None = None) -> None:

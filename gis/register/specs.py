@@ -150,9 +150,13 @@ PERSONS = LayerSpec(
         SELECT s.id, v.code
         FROM s JOIN key_person_category v ON s.key_person IN (v.code, v.name_zh, v.name_en)
         """,
+    # The birth date is written only for persons without an ID number: digits 7-14 of an ID number are
+    # the date, which a masked export hides (the importer derives the date from a full ID number again).
     export_sql="""
-        SELECT p.ref, h.ref AS household_ref, p.name, p.id_number, p.phone, p.sex, p.birth_date,
-               p.relation, p.residence, p.employment, p.poverty, k.category AS key_person,
+        SELECT p.ref, h.ref AS household_ref, p.name, p.id_number, p.phone, p.sex,
+               CASE WHEN p.id_number IS NULL THEN p.birth_date END AS birth_date,
+               extract(year FROM p.birth_date)::int AS birth_year, p.relation, p.residence, p.employment,
+               p.poverty, k.category AS key_person,
                p.elderly_alone, p.disabled, p.activist, p.volunteer
         FROM person p JOIN household h ON h.id = p.household_id
         LEFT JOIN key_person k ON k.person_id = p.id

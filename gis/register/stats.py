@@ -1,7 +1,9 @@
 """四清 statistics (employment, key persons, floating population, poor groups) per grid, community, all.
 
 Every figure carries the ``href`` of the persons or households list that holds exactly the rows
-behind it, so a number on a report can always be opened to the people it counts.
+behind it, so a number on a report can always be opened to the people it counts (by a reader whose
+roles may list them: the figures themselves come from the database's register_grid_counts(), which
+counts the scopes of every role that sees counts, viewers included, and returns no rows).
 """
 
 from __future__ import annotations

@@ -20,8 +20,10 @@ WEEKDAYS = {1: ("星期一", "Monday"), 2: ("星期二", "Tuesday"), 3: ("星期
             4: ("星期四", "Thursday"), 5: ("星期五", "Friday"), 6: ("星期六", "Saturday"),
             7: ("星期日", "Sunday")}
 
+# The unit's contact person and phone only when %(contacts)s: the caller decides from the reader's roles.
 _ASSIGNMENT_SELECT = """
-SELECT a.id, a.section_id, s.code AS section_code, a.unit_id, u.name AS unit_name, u.contact, u.phone,
+SELECT a.id, a.section_id, s.code AS section_code, a.unit_id, u.name AS unit_name,
+       CASE WHEN %(contacts)s THEN u.contact END AS contact, CASE WHEN %(contacts)s THEN u.phone END AS phone,
        lower(a.valid) AS valid_from, upper(a.valid) - 1 AS valid_to, a.duty_day, a.note, a.created_at
 FROM road_section_assignment a
 JOIN road_section s ON s.id = a.section_id
@@ -50,7 +52,7 @@ def _holder_message(conn: psycopg.Connection, section_id: int, valid_from: date,
 
 def assign_section(conn: psycopg.Connection, section_id: int, unit_id: int, valid_from: date,
                    valid_to: date | None = None, duty_day: int = FRIDAY,
-                   note: str | None = None) -> dict[str, Any]:
+                   note: str | None = None, contacts: bool = False) -> dict[str, Any]:
     """Assign a live section to a unit from ``valid_from`` to ``valid_to`` (inclusive; None = open).
 
     Raises InvalidInput (valid_to before valid_from, unknown unit_id, bad duty_day), NotFound (no such
@@ -86,32 +88,36 @@ def assign_section(conn: psycopg.Connection, section_id: int, unit_id: int, vali
     except psycopg.errors.ForeignKeyViolation:  # the unit was deleted meanwhile
         raise InvalidInput.one("unit_id", f"no unit with id {unit_id}") from None
     assert row is not None
-    return get_assignment(conn, row[0])
+    return get_assignment(conn, row[0], contacts)
 
 
-def get_assignment(conn: psycopg.Connection, assignment_id: int) -> dict[str, Any]:
+def get_assignment(conn: psycopg.Connection, assignment_id: int, contacts: bool = False) -> dict[str, Any]:
+    """One assignment; the unit's contact person and phone only with ``contacts``."""
     row = conn.cursor(row_factory=dict_row).execute(
-        _ASSIGNMENT_SELECT + " WHERE a.id = %s", [assignment_id]).fetchone()
+        _ASSIGNMENT_SELECT + " WHERE a.id = %(id)s", {"id": assignment_id, "contacts": contacts}).fetchone()
     if row is None:
         raise NotFound("assignment", assignment_id)
     return row
 
 
-def section_history(conn: psycopg.Connection, section_id: int) -> list[dict[str, Any]]:
+def section_history(conn: psycopg.Connection, section_id: int,
+                    contacts: bool = False) -> list[dict[str, Any]]:
     """Every unit that held the section, oldest first; includes the history of the sections it was
-    cut from (its ancestors), so a re-cut does not hide who held the road before."""
+    cut from (its ancestors), so a re-cut does not hide who held the road before. The units' contact
+    persons and phones only with ``contacts``."""
     if conn.execute("SELECT 1 FROM road_section WHERE id = %s", [section_id]).fetchone() is None:
         raise NotFound("road section", section_id)
     return conn.cursor(row_factory=dict_row).execute(
         """WITH RECURSIVE line AS (
-               SELECT id, parent_id FROM road_section WHERE id = %s
+               SELECT id, parent_id FROM road_section WHERE id = %(id)s
                UNION ALL
                SELECT p.id, p.parent_id FROM road_section p JOIN line ON p.id = line.parent_id)
         """ + _ASSIGNMENT_SELECT + " WHERE a.section_id IN (SELECT id FROM line)"
-        " ORDER BY lower(a.valid), a.id", [section_id]).fetchall()
+        " ORDER BY lower(a.valid), a.id", {"id": section_id, "contacts": contacts}).fetchall()
 
 
-def end_assignment(conn: psycopg.Connection, assignment_id: int, valid_to: date) -> dict[str, Any]:
+def end_assignment(conn: psycopg.Connection, assignment_id: int, valid_to: date,
+                   contacts: bool = False) -> dict[str, Any]:
     """Set the last day (inclusive) of an assignment; history stays, the section becomes free after it."""
     current = get_assignment(conn, assignment_id)
     conn.execute("SELECT 1 FROM road_section WHERE id = %s FOR NO KEY UPDATE", [current["section_id"]])
@@ -125,4 +131,4 @@ def end_assignment(conn: psycopg.Connection, assignment_id: int, valid_to: date)
     except psycopg.errors.ExclusionViolation:  # extended into a later holder's period
         raise Conflict(_holder_message(conn, current["section_id"], current["valid_from"], valid_to,
                                        assignment_id)) from None
-    return get_assignment(conn, assignment_id)
+    return get_assignment(conn, assignment_id, contacts)

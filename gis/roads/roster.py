@@ -14,6 +14,7 @@ from psycopg.rows import dict_row
 
 from gis.roads.assignments import WEEKDAYS
 from gis.roads.units import get_unit
+from gis.spreadsheet import append_row
 
 # (header: 中文 English, row key, column width)
 COLUMNS = (
@@ -47,7 +48,7 @@ def roster_rows(conn: psycopg.Connection, unit_id: int, on: date | None = None) 
 
 def roster_workbook(conn: psycopg.Connection, unit_id: int, on: date | None = None) -> bytes:
     """The roster as XLSX bytes: a header naming the unit and contact, one row per section, a total,
-    and a second sheet with the sections under each weekday."""
+    and a second sheet with the sections under each weekday. Text is stored as text, never a formula."""
     unit = get_unit(conn, unit_id)
     on = on or date.today()
     rows = roster_rows(conn, unit_id, on)
@@ -55,12 +56,12 @@ def roster_workbook(conn: psycopg.Connection, unit_id: int, on: date | None = No
     sheet = book.active
     assert sheet is not None
     sheet.title = "值勤表 Roster"
-    sheet.append([f"责任路段值勤表 Duty roster: {unit['name']}"])
+    append_row(sheet, [f"责任路段值勤表 Duty roster: {unit['name']}"])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([f"联系人 Contact: {unit['contact'] or ''}", None, f"电话 Phone: {unit['phone'] or ''}",
+    append_row(sheet, [f"联系人 Contact: {unit['contact'] or ''}", None, f"电话 Phone: {unit['phone'] or ''}",
                   None, f"日期 As of: {on.isoformat()}"])
-    sheet.append([])
-    sheet.append([header for header, _, _ in COLUMNS])
+    append_row(sheet, [])
+    append_row(sheet, [header for header, _, _ in COLUMNS])
     for cell in sheet[4]:
         cell.font, cell.fill = Font(bold=True), _HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -68,8 +69,8 @@ def roster_workbook(conn: psycopg.Connection, unit_id: int, on: date | None = No
         values = [row[key] for _, key, _ in COLUMNS]
         values[8] = " ".join(WEEKDAYS[row["duty_day"]])
         values[10] = row["valid_to"] or "长期 open"
-        sheet.append(values)
-    sheet.append(["合计 Total", f"{len(rows)} 段 sections", None, None,
+        append_row(sheet, values)
+    append_row(sheet, ["合计 Total", f"{len(rows)} 段 sections", None, None,
                   round(sum(r["length_m"] for r in rows), 1)])
     sheet.cell(sheet.max_row, 1).font = Font(bold=True)
     for i, (_, _, width) in enumerate(COLUMNS, start=1):
@@ -77,13 +78,13 @@ def roster_workbook(conn: psycopg.Connection, unit_id: int, on: date | None = No
     sheet.freeze_panes = "A5"
 
     week = book.create_sheet("每周 Week")
-    week.append([" ".join(WEEKDAYS[d]) for d in sorted(WEEKDAYS)])
+    append_row(week, [" ".join(WEEKDAYS[d]) for d in sorted(WEEKDAYS)])
     for cell in week[1]:
         cell.font, cell.fill = Font(bold=True), _HEADER_FILL
     by_day = {d: [f"{r['section_code']} {r['road_name']}" for r in rows if r["duty_day"] == d]
               for d in WEEKDAYS}
     for i in range(max((len(v) for v in by_day.values()), default=0)):
-        week.append([by_day[d][i] if i < len(by_day[d]) else None for d in sorted(WEEKDAYS)])
+        append_row(week, [by_day[d][i] if i < len(by_day[d]) else None for d in sorted(WEEKDAYS)])
     for i in range(1, 8):
         week.column_dimensions[get_column_letter(i)].width = 24
     out = BytesIO()

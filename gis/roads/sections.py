@@ -1,4 +1,7 @@
-"""Roads and their live sections (路段): lists with filters and paging, as rows or GeoJSON."""
+"""Roads and their live sections (路段): lists with filters and paging, as rows or GeoJSON.
+
+A section's holder comes with the unit's contact person and phone only when ``contacts`` is asked for:
+the caller decides it from the reader's roles (gis.access.roles.UNIT_CONTACTS)."""
 
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ _SECTION_SELECT = """
 SELECT s.id, s.code, s.road_name, r.ref AS road_ref, s.from_desc, s.to_desc,
        round(s.length_m::numeric, 1)::float8 AS length_m, s.street_name, s.community_code,
        s.grid_code, s.grid_codes, s.parent_id,
-       a.id AS assignment_id, u.id AS unit_id, u.name AS unit_name, u.contact, u.phone,
+       a.id AS assignment_id, u.id AS unit_id, u.name AS unit_name,
+       CASE WHEN %(contacts)s THEN u.contact END AS contact, CASE WHEN %(contacts)s THEN u.phone END AS phone,
        lower(a.valid) AS valid_from, upper(a.valid) - 1 AS valid_to, a.duty_day,
        s.geom
 FROM road_section s
@@ -34,9 +38,9 @@ WHERE s.retired_on IS NULL
 
 
 def _params(on: date | None, road: str | None, community: str | None, grid: str | None,
-            street: str | None, unit_id: int | None, assigned: bool | None) -> dict[str, Any]:
+            street: str | None, unit_id: int | None, assigned: bool | None, contacts: bool) -> dict[str, Any]:
     return {"on": on or date.today(), "road": road, "community": community, "grid": grid,
-            "street": street, "unit_id": unit_id, "assigned": assigned}
+            "street": street, "unit_id": unit_id, "assigned": assigned, "contacts": contacts}
 
 
 def list_roads(conn: psycopg.Connection, limit: int = 100, offset: int = 0) -> dict[str, Any]:
@@ -52,16 +56,17 @@ def list_roads(conn: psycopg.Connection, limit: int = 100, offset: int = 0) -> d
 def sections_geojson(conn: psycopg.Connection, *, on: date | None = None, road: str | None = None,
                      community: str | None = None, grid: str | None = None, street: str | None = None,
                      unit_id: int | None = None, assigned: bool | None = None,
-                     limit: int = 1000, offset: int = 0) -> dict[str, Any]:
-    """Live sections as a GeoJSON FeatureCollection built in SQL, with numberMatched for paging."""
+                     limit: int = 1000, offset: int = 0, contacts: bool = False) -> dict[str, Any]:
+    """Live sections as a GeoJSON FeatureCollection built in SQL, with numberMatched for paging; the
+    holders' contact persons and phones only with ``contacts``."""
     query = f"""
     WITH hit AS ({_SECTION_SELECT}),
     page AS (SELECT * FROM hit ORDER BY code LIMIT %(limit)s OFFSET %(offset)s)
     SELECT (SELECT count(*) FROM hit),
            coalesce(json_agg(ST_AsGeoJSON(page.*, 'geom', 7)::json ORDER BY page.code), '[]')
     FROM page"""
-    params = _params(on, road, community, grid, street, unit_id, assigned) | {"limit": limit,
-                                                                             "offset": offset}
+    params = _params(on, road, community, grid, street, unit_id, assigned, contacts) | {
+        "limit": limit, "offset": offset}
     row = conn.execute(query, params).fetchone()  # type: ignore[arg-type]
     matched, features = row if row else (0, [])
     return {"type": "FeatureCollection", "numberMatched": matched, "numberReturned": len(features),

@@ -81,7 +81,7 @@ def test_every_folium_asset_needs_a_local_copy():
 def test_hostile_text_cannot_close_the_script():
     page = render_html(grid_map(_data(3, address="</script><script>alert(1)</script>{}"), _settings()))
     assert "</script><script>alert(1)" not in page
-    assert "<\\/script><script>alert(1)<\\/script>0" in page
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ealert(1)\\u003c/script\\u003e0" in page
 
 
 def test_basemaps():

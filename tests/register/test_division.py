@@ -24,6 +24,9 @@ def broken(conn, h):
     code = h.new_community_code()
     x, y = h.spot(code)
     communities.create_community(conn, code, "破损社区", h.box(x, y, x + 0.02, y + 0.02))
+    # A grid reaching outside its community is refused (gis/migrations/010) unless the check is put
+    # off to the end of the transaction, which is never reached here: a division drawn before the rule.
+    conn.execute("SET CONSTRAINTS grid_within_community DEFERRED")
     grids.create_grid(conn, code + "001", code, "西", h.box(x, y, x + 0.010, y + 0.02))
     grids.create_grid(conn, code + "002", code, "东", h.box(x + 0.008, y, x + 0.018, y + 0.021))
     return code, x, y

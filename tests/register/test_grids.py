@@ -60,10 +60,14 @@ def test_grid_changes_reassign_households(conn, division):
     grids.update_grid(conn, w, "西", box(LON0, LAT0, LON0 + 0.005, LAT0 + 0.02))
     assert _place(conn, ids)[ids[1]] == (None, "outside")
     assert _place(conn, ids)[ids[0]] == (w, "inside")
-    # East grows over both: the lost household and the outside one are taken in.
-    grids.update_grid(conn, e, "东", box(LON0 + 0.005, LAT0, LON0 + 0.03, LAT0 + 0.02))
+    # East cannot grow beyond the community (the household outside it stays outside)...
+    with pytest.raises(InvalidInput) as err:
+        grids.update_grid(conn, e, "东", box(LON0 + 0.005, LAT0, LON0 + 0.03, LAT0 + 0.02))
+    assert err.value.problems[0].field == "geom" and "outside its community" in err.value.problems[0].reason
+    assert _place(conn, ids)[ids[2]] == (None, "outside")
+    # ...but it can take in the household west lost.
+    grids.update_grid(conn, e, "东", box(LON0 + 0.005, LAT0, LON0 + 0.02, LAT0 + 0.02))
     assert _place(conn, ids)[ids[1]] == (e, "inside")
-    assert _place(conn, ids)[ids[2]] == (e, "inside")
     # Deleting the east grid leaves its households outside, not pointing at nothing.
     grids.delete_grid(conn, e)
     assert _place(conn, ids)[ids[1]] == (None, "outside")

@@ -37,7 +37,9 @@ def test_create_derives_and_masks(client, household, h):
     )
     assert r.status_code == 201, r.text
     p = r.json()
-    assert p["birth_date"] == "1985-03-15" and p["sex"] == "F"
+    # The masked ID number hides the birth date: only the year is given beside it.
+    assert p["birth_date"] is None and p["birth_year"] == 1985 and p["sex"] == "F"
+    assert client.get(f"/persons/{p['id']}?unmasked=true").json()["birth_date"] == "1985-03-15"
     assert p["id_number"] == id_number[:6] + "********" + id_number[-4:]
     assert p["phone"] == "139****5678"
     assert p["grid_code"] == household["west"] and p["key_person"] == "petitioner" and p["version"] == 1
@@ -53,6 +55,7 @@ def test_create_derives_and_masks(client, household, h):
     ):
         text = client.get(path).text
         assert id_number not in text and id_number.lower() not in text and "13912345678" not in text
+        assert "19850315" not in text and "1985-03-15" not in text
 
 
 def test_id_number_problems_are_422_naming_the_field(client, household, h):
@@ -94,9 +97,14 @@ def test_updates_are_optimistic(client, household, h):
     # by the database even when the ID number was stored earlier.
     id_number = h.id_number(born="19700707", male=True)
     r = client.patch(f"/persons/{pid}", headers={"If-Match": '"2"'}, json={"id_number": id_number})
-    assert r.status_code == 200 and r.json()["birth_date"] == "1970-07-07" and r.json()["sex"] == "M"
-    r = client.patch(f"/persons/{pid}", json={"birth_date": "1971-01-01", "version": 3})
-    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "birth_date"
+    assert r.status_code == 200 and r.json()["birth_year"] == 1970 and r.json()["sex"] == "M"
+    assert client.get(f"/persons/{pid}?unmasked=true").json()["birth_date"] == "1970-07-07"
+    # A birth date alone, against a stored ID number, is refused whether it is right or wrong: else the
+    # answer would tell whether a guess at the masked digits is right.
+    for guess in ("1971-01-01", "1970-07-07"):
+        r = client.patch(f"/persons/{pid}", json={"birth_date": guess, "version": 3})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "birth_date"
+        assert r.json()["errors"][0]["reason"].startswith("follows from the ID number")
     # PUT replaces: tags not sent are reset, the key-person row is removed.
     r = client.put(f"/persons/{pid}", json={"household_id": household["id"], "name": "李四", "version": 3})
     assert r.status_code == 200, r.text

@@ -1,0 +1,5 @@
+"""`python -m api.cli`: the gridmap command line."""
+
+from api.cli import main
+
+main()

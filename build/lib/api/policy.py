@@ -1,0 +1,175 @@
+"""Who may call what: one table from (method, route path template) to the roles allowed.
+
+Every route of the app must be in POLICY: a route without a decision is refused (403) and fails the
+permission-matrix test. The roles and their groups (REGISTER, ROADS_WRITE, ...) live in
+gis/access/roles.py. Where a route serves several layers (imports, exports, OGC collections, tiles),
+``layers`` refines the decision per layer.
+
+Scopes are not decided here: api/security.py checks a community or grid code named in the request
+against the user's grants, and the database's row-level security narrows every register query. A route
+open to several roles gets the rows of the register roles' scopes only, whichever role let the caller
+in: a viewer's scope adds counts (statistics), never rows (migration 011).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from gis.access.roles import (
+    ADMINS,
+    COUNTS,
+    EVERYONE,
+    LAYER_READERS,
+    PERIMETER_READ,
+    PERIMETER_WRITE,
+    PUBLIC,
+    REGISTER,
+    ROADS_READ,
+    ROADS_WRITE,
+    Roles,
+)
+from gis.ogc.tiles import TILE_LAYERS as TILES
+
+Route = tuple[str, str]  # (method, path template)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """The roles allowed, whether a call is written to the audit log (reads of key persons and
+    register exports), and per-layer refinements for routes with a {layer}-like parameter."""
+
+    roles: Roles
+    audit: Literal["read", "export"] | None = None
+    layer_param: str | None = None
+    layers: dict[str, Rule] = field(default_factory=dict)
+
+    @property
+    def public(self) -> bool:
+        return not self.roles
+
+    def for_layer(self, value: str | None) -> Rule:
+        """The rule for one layer; an unknown layer gets the route's own (strictest) rule."""
+        return self.layers.get(value or "", self)
+
+
+IMPORT_LAYERS = {
+    "communities": Rule(ADMINS), "grids": Rule(ADMINS), "buildings": Rule(ADMINS),
+    "grid_workers": Rule(ADMINS), "households": Rule(REGISTER), "persons": Rule(REGISTER),
+    "schools": Rule(PERIMETER_WRITE), "places": Rule(PERIMETER_WRITE), "licences": Rule(PERIMETER_WRITE),
+    "roads": Rule(ROADS_WRITE), "units": Rule(ROADS_WRITE),
+}
+EXPORT_LAYERS = {
+    "communities": Rule(EVERYONE), "grids": Rule(EVERYONE), "buildings": Rule(EVERYONE),
+    "grid_workers": Rule(REGISTER, audit="export"), "households": Rule(REGISTER, audit="export"),
+    "persons": Rule(REGISTER, audit="export"),
+    "schools": Rule(PERIMETER_READ), "places": Rule(PERIMETER_READ), "licences": Rule(PERIMETER_READ),
+    "roads": Rule(ROADS_READ), "units": Rule(ROADS_WRITE),  # units name contact persons and phones
+}
+# Reads of register data (personal) through OGC are audited like the register's own reads.
+COLLECTIONS = {layer: Rule(readers, audit="read" if readers == REGISTER else None)
+               for layer, readers in LAYER_READERS.items()}
+TILE_LAYERS = {t.id: Rule(LAYER_READERS[t.id]) for t in TILES}
+
+
+def _resource(path: str, item: str, read: Rule, write: Rule, *, read_one: Rule | None = None,
+              updates: tuple[str, ...] = ("PUT",)) -> dict[Route, Rule]:
+    """A resource's usual routes: list and create at ``path``; read, update and delete at ``path/item``."""
+    one = f"{path}/{item}"
+    return {("GET", path): read, ("POST", path): write, ("GET", one): read_one or read,
+            **{(method, one): write for method in updates}, ("DELETE", one): write}
+
+
+def _register_files(path: str) -> dict[Route, Rule]:
+    """The register (一册) of a community or grid as a workbook and as CSV: personal data, audited."""
+    return {("GET", f"{path}/register.{ext}"): Rule(REGISTER, audit="export") for ext in ("xlsx", "csv")}
+
+
+POLICY: dict[Route, Rule] = {
+    # accounts and the audit log
+    ("POST", "/auth/token"): Rule(PUBLIC),
+    ("GET", "/login"): Rule(PUBLIC),
+    ("POST", "/login"): Rule(PUBLIC),
+    ("POST", "/auth/revoke"): Rule(PUBLIC),  # ends only the session whose token is presented
+    ("GET", "/auth/me"): Rule(EVERYONE),
+    ("GET", "/audit"): Rule(ADMINS),
+    # the division: communities and grids (一档)
+    **_resource("/communities", "{code}", read=Rule(EVERYONE), write=Rule(ADMINS)),
+    ("GET", "/communities/{code}/division"): Rule(EVERYONE),
+    ("GET", "/communities/{code}/unplaced"): Rule(ADMINS),  # addresses outside every grid
+    **_register_files("/communities/{code}"),
+    **_resource("/grids", "{code}", read=Rule(EVERYONE), write=Rule(ADMINS)),
+    **_register_files("/grids/{code}"),
+    ("POST", "/grids/{code}/workers"): Rule(ADMINS),
+    ("DELETE", "/grids/{code}/workers/{worker_id}"): Rule(ADMINS),
+    ("GET", "/grid-workers"): Rule(COUNTS),
+    ("POST", "/grid-workers"): Rule(ADMINS),
+    ("GET", "/grid-workers/{worker_id}"): Rule(COUNTS),
+    # the register (一册): personal data; reads of persons may show key persons (重点人员)
+    **_resource("/households", "{household_id}", read=Rule(REGISTER), write=Rule(REGISTER),
+                read_one=Rule(REGISTER, audit="read"), updates=("PUT", "PATCH")),
+    **_resource("/persons", "{person_id}", read=Rule(REGISTER, audit="read"), write=Rule(REGISTER),
+                updates=("PUT", "PATCH")),
+    ("GET", "/stats"): Rule(COUNTS),
+    # import and export
+    ("POST", "/imports/{layer}"): Rule(ADMINS, layer_param="layer", layers=IMPORT_LAYERS),
+    ("GET", "/exports/{layer}"): Rule(ADMINS, layer_param="layer", layers=EXPORT_LAYERS),
+    # the maps (一图): a grid's or community's map shows members' names and tags
+    ("GET", "/maps/"): Rule(EVERYONE),
+    ("GET", "/maps/grids/{code}"): Rule(REGISTER, audit="read"),
+    ("GET", "/maps/communities/{code}"): Rule(REGISTER, audit="read"),
+    ("GET", "/maps/perimeter"): Rule(PERIMETER_READ),
+    ("GET", "/maps/perimeter/schools/{school}"): Rule(PERIMETER_READ),
+    ("GET", "/maps/roads"): Rule(ROADS_READ),
+    # the street map (街道一图): grids and counts; households and places of a viewport on demand
+    ("GET", "/maps/street/{code}"): Rule(COUNTS),
+    ("GET", "/maps/street/{code}/households"): Rule(REGISTER, audit="read"),
+    ("GET", "/maps/street/{code}/places"): Rule(PERIMETER_READ | REGISTER),
+    # the school perimeter (校园周边200米) and inspections
+    ("GET", "/perimeter/violations"): Rule(PERIMETER_READ),
+    ("GET", "/perimeter/schools/{school}/violations"): Rule(PERIMETER_READ),
+    **_resource("/perimeter/rules", "{rule_id}", read=Rule(PERIMETER_READ), write=Rule(PERIMETER_WRITE)),
+    ("POST", "/perimeter/violations/record"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/violations/recorded"): Rule(PERIMETER_READ),
+    ("GET", "/perimeter/violations/recorded/{violation_id}"): Rule(PERIMETER_READ),
+    ("PATCH", "/perimeter/violations/recorded/{violation_id}"): Rule(PERIMETER_WRITE),
+    ("POST", "/perimeter/places/{place}/inspections"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/places/{place}/inspections"): Rule(PERIMETER_READ),
+    ("PUT", "/perimeter/inspections/{inspection_id}/photo"): Rule(PERIMETER_WRITE),
+    # responsibility road sections (路段管理责任制)
+    ("GET", "/roads"): Rule(ROADS_READ),
+    ("POST", "/roads/cut"): Rule(ROADS_WRITE),
+    ("GET", "/roads/coverage"): Rule(ROADS_READ),
+    ("GET", "/roads/unassigned"): Rule(ROADS_READ),
+    ("GET", "/roads/overlaps"): Rule(ROADS_READ),
+    ("GET", "/roads/frontage"): Rule(ROADS_READ),
+    ("GET", "/sections"): Rule(ROADS_READ),
+    ("GET", "/sections/{section_id}"): Rule(ROADS_READ),
+    ("POST", "/sections/{section_id}/split"): Rule(ROADS_WRITE),
+    ("GET", "/sections/{section_id}/assignments"): Rule(ROADS_READ),
+    ("POST", "/sections/{section_id}/assignments"): Rule(ROADS_WRITE),
+    ("GET", "/assignments/{assignment_id}"): Rule(ROADS_READ),
+    ("POST", "/assignments/{assignment_id}/end"): Rule(ROADS_WRITE),
+    # units name contact persons and phones: only for those who assign sections
+    **_resource("/units", "{unit_id}", read=Rule(ROADS_WRITE), write=Rule(ROADS_WRITE), updates=("PATCH",)),
+    ("GET", "/units/{unit_id}/roster.xlsx"): Rule(ROADS_WRITE),
+    # OGC API - Features and vector tiles (GIS clients): the documents for everyone, the features
+    # per collection (personal collections only for the register roles)
+    ("GET", "/ogc"): Rule(EVERYONE),
+    ("GET", "/ogc/"): Rule(EVERYONE),
+    ("GET", "/ogc/api"): Rule(EVERYONE),
+    ("GET", "/ogc/conformance"): Rule(EVERYONE),
+    ("GET", "/ogc/collections"): Rule(EVERYONE),
+    ("GET", "/ogc/collections/{collection_id}"): Rule(EVERYONE),
+    ("GET", "/ogc/collections/{collection_id}/queryables"): Rule(EVERYONE),
+    ("GET", "/ogc/collections/{collection_id}/items"):
+        Rule(ADMINS, layer_param="collection_id", layers=COLLECTIONS),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"):
+        Rule(ADMINS, layer_param="collection_id", layers=COLLECTIONS),
+    ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt"): Rule(ADMINS, layer_param="layer", layers=TILE_LAYERS),
+}
+
+# Routes that are not FastAPI operations: the OpenAPI document and its viewers, and the static
+# Leaflet files the maps load. They hold no data.
+PUBLIC_PATHS: frozenset[str] = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+PUBLIC_MOUNTS: tuple[str, ...] = ("/static/",)

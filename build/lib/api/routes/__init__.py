@@ -1,0 +1,31 @@
+"""One router per resource; ROUTERS is what create_app mounts."""
+
+from fastapi import APIRouter
+
+from api.routes import (
+    assignments,
+    auth,
+    communities,
+    grids,
+    households,
+    imports,
+    inspections,
+    maps,
+    ogc,
+    perimeter,
+    persons,
+    roads,
+    stats,
+    streetmap,
+    tiles,
+    units,
+)
+
+ROUTERS: list[APIRouter] = [
+    auth.router,
+    imports.router, communities.router, grids.router, households.router, persons.router, stats.router,
+    maps.router, streetmap.router,
+    roads.router, units.router, assignments.router,
+    ogc.router, tiles.router,
+    perimeter.router, inspections.router,
+]

@@ -1,0 +1,120 @@
+"""The school perimeter (校园周边200米): the check in four formats, its rules, and its maps."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, Field
+
+from api.deps import AppSettings, Conn
+from api.headers import Nonce
+from api.params import XLSX
+from gis.perimeter import rules as perimeter_rules
+from gis.perimeter.check import Scope, perimeter_violations
+from gis.perimeter.export import as_csv, as_geojson, as_xlsx
+from gis.perimeter.mapdata import perimeter_map_data
+from layers.perimeter import perimeter_map
+from layers.shell import render_html
+
+router = APIRouter(tags=["perimeter"])
+Format = Literal["json", "geojson", "csv", "xlsx"]
+# The four answers of a check, declared so that OpenAPI clients know each content type.
+CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {
+    "application/json": {}, "application/geo+json": {}, "text/csv": {}, XLSX: {}},
+    "description": "JSON (default), GeoJSON, CSV or XLSX, by the format parameter"}}
+
+
+def _answer(rows: list[dict[str, Any]], fmt: Format, day: date, name: str) -> Any:
+    if fmt == "geojson":
+        return Response(content=json.dumps(as_geojson(rows), ensure_ascii=False),
+                        media_type="application/geo+json")
+    if fmt == "csv":
+        return Response(content=as_csv(rows), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}-{day}.csv"'})
+    if fmt == "xlsx":
+        return Response(content=as_xlsx(rows), media_type=XLSX,
+                        headers={"Content-Disposition": f'attachment; filename="{name}-{day}.xlsx"'})
+    return {"date": day.isoformat(), "count": len(rows), "violations": rows}
+
+
+@router.get("/perimeter/violations", summary="Places breaking a perimeter rule (校园周边违规)",
+            responses=CHECK_RESPONSES)
+def violations(
+    conn: Conn,
+    format: Format = "json",
+    day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default today)")] = None,
+    community: Annotated[str | None, Query(description="12-digit community code")] = None,
+    grid: Annotated[str | None, Query(description="15-digit grid code")] = None,
+    school: Annotated[str | None, Query(description="a school's ref or id")] = None,
+) -> Any:
+    """Every place that breaks a rule, listed once with its nearest school and the distance in metres
+    on the ellipsoid, for the district (no filter), a community, a grid or one school."""
+    day = day or date.today()
+    rows = perimeter_violations(conn, day, Scope(community=community, grid=grid, school=school))
+    return _answer(rows, format, day, "perimeter")
+
+
+@router.get("/perimeter/schools/{school}/violations", summary="Violations around one school",
+            responses=CHECK_RESPONSES)
+def school_violations(conn: Conn, school: str, format: Format = "json",
+                      day: Annotated[date | None, Query(alias="date")] = None) -> Any:
+    day = day or date.today()
+    return _answer(perimeter_violations(conn, day, Scope(school=school)), format, day, f"perimeter-{school}")
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+class RuleIn(BaseModel):
+    region: str = Field("national", description="'national' or an administrative code prefix (2-12 digits)")
+    category: str
+    school_levels: list[str]
+    distance_m: float
+    kind: Literal["forbidden", "licence_required"]
+    method: Literal["boundary", "entrance"] = "boundary"
+    note: str | None = None
+
+
+@router.get("/perimeter/rules", summary="The perimeter rules (per region)")
+def rules(conn: Conn) -> list[dict[str, Any]]:
+    return perimeter_rules.list_rules(conn)
+
+
+@router.get("/perimeter/rules/{rule_id}")
+def rule(conn: Conn, rule_id: int) -> dict[str, Any]:
+    return perimeter_rules.get_rule(conn, rule_id)
+
+
+@router.post("/perimeter/rules", status_code=201)
+def add_rule(conn: Conn, body: RuleIn) -> dict[str, Any]:
+    return perimeter_rules.add_rule(conn, body.model_dump())
+
+
+@router.put("/perimeter/rules/{rule_id}")
+def change_rule(conn: Conn, rule_id: int, body: RuleIn) -> dict[str, Any]:
+    return perimeter_rules.change_rule(conn, rule_id, body.model_dump())
+
+
+@router.delete("/perimeter/rules/{rule_id}", status_code=204)
+def remove_rule(conn: Conn, rule_id: int) -> Response:
+    perimeter_rules.remove_rule(conn, rule_id)
+    return Response(status_code=204)
+
+
+# --- maps ----------------------------------------------------------------------------------------
+
+@router.get("/maps/perimeter", response_class=HTMLResponse, summary="The perimeter map (校园周边图)")
+def perimeter_map_page(conn: Conn, settings: AppSettings, nonce: Nonce,
+                       day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
+    data = perimeter_map_data(conn, day or date.today())
+    return HTMLResponse(render_html(perimeter_map(data, settings), nonce=nonce))
+
+
+@router.get("/maps/perimeter/schools/{school}", response_class=HTMLResponse, summary="One school's perimeter")
+def school_map_page(conn: Conn, settings: AppSettings, nonce: Nonce, school: str,
+                    day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
+    data = perimeter_map_data(conn, day or date.today(), school)
+    return HTMLResponse(render_html(perimeter_map(data, settings), nonce=nonce))

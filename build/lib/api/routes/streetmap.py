@@ -1,0 +1,47 @@
+"""The street map (街道一图): the page, and the households and places of a viewport as JSON."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import HTMLResponse, Response
+
+from api.deps import AppSettings, Conn
+from api.headers import Nonce
+from gis.maps import street as streetmap
+from layers.shell import render_html
+from layers.street import street_map
+
+router = APIRouter(tags=["maps"])
+PRIVATE = {"Cache-Control": "no-store"}  # addresses of households: no shared or browser cache
+BBox = Annotated[str, Query(description="minlon,minlat,maxlon,maxlat (EPSG:4326), at most 0.5° a side")]
+Limit = Annotated[int, Query(ge=1, le=streetmap.MAX_ROWS)]
+
+
+@router.get("/maps/street/{code}", response_class=HTMLResponse, summary="A street's map (街道网格图)")
+def street_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce) -> HTMLResponse:
+    """Every grid of the street (9-digit code) with its household count; households and places load
+    for the viewport when zoomed in. A malformed code answers 422, a street with no communities 404."""
+    overview = streetmap.street_overview(conn, code)
+    base = f"/maps/street/{code}"
+    page = render_html(street_map(overview, f"{base}/households", f"{base}/places", settings), nonce=nonce)
+    return HTMLResponse(page, headers=PRIVATE)
+
+
+@router.get("/maps/street/{code}/households", summary="Households of a viewport, compact")
+def street_households(code: str, bbox: BBox, conn: Conn, limit: Limit = streetmap.MAX_ROWS) -> Response:
+    """{truncated, rows: [[id, lat, lon, placement 0/1/2, address, grid, persons], ...]}."""
+    streetmap.check_street_code(code)
+    box = streetmap.parse_bbox(bbox)
+    return Response(streetmap.households_in_box(conn, box, limit), media_type="application/json",
+                    headers=PRIVATE)
+
+
+@router.get("/maps/street/{code}/places", summary="Places (经营场所) of a viewport, compact")
+def street_places(code: str, bbox: BBox, conn: Conn, limit: Limit = streetmap.MAX_ROWS) -> Response:
+    """{truncated, rows: [[id, lat, lon, category index, name, address], ...]}."""
+    streetmap.check_street_code(code)
+    box = streetmap.parse_bbox(bbox)
+    return Response(streetmap.places_in_box(conn, box, limit), media_type="application/json",
+                    headers=PRIVATE)

@@ -1,0 +1,1 @@
+"""The spatial domain of gridmap on PostGIS: settings, database, grids, register, import/export."""

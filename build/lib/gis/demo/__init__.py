@@ -1,0 +1,1 @@
+"""The deterministic demo street (Suxian District, Chenzhou)."""

@@ -1,0 +1,1 @@
+"""Files in and out: readers, the import engine, exports."""

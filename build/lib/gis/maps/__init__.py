@@ -1,0 +1,1 @@
+"""What the maps show: the data handed to layers/."""

@@ -1,0 +1,1 @@
+"""OGC API - Features, CQL2 filters and vector tiles."""

@@ -1,0 +1,1 @@
+"""The register (一册): households, persons, key persons, statistics, register export."""

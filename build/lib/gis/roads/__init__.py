@@ -1,0 +1,1 @@
+"""Road sections (路段管理责任制): cutting, units, assignments, coverage, frontage, roster."""

@@ -1,0 +1,179 @@
+"""The households (一册) on the map: the register embedded once, compactly, and drawn client-side.
+
+One folium.Marker per household costs ~0.75 kB of page and ~1 ms of build time each (FIELD-NOTES:
+10k markers, 7.5 MB, 12 s). Here the households are one JSON array; the browser makes the markers
+and each popup only when it is opened. Layers (the cluster, the highlighted households, the tag
+overlays in layers/persons.py) all read the same ``RegisterData``; the symbology is layers/styles.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from branca.element import MacroElement
+from folium.map import Layer
+from folium.plugins import MarkerCluster
+from folium.template import Template
+
+from layers.assets import local_links
+from layers.escape import script_json
+from layers.styles import BORDER_COLOUR, HOUSEHOLD_COLOUR, TAG_STYLES
+
+PLACEMENTS = ("inside", "border", "outside")
+RELATIONS_ZH = {"head": "户主", "spouse": "配偶", "child": "子女", "parent": "父母",
+                "grandchild": "孙辈", "sibling": "兄弟姐妹", "other": "其他"}
+
+
+def compact_rows(households: Sequence[dict[str, Any]]) -> list[list[Any]]:
+    """[lat, lon, placement, tags, address, grid, [[name, relation, tags, note, id, phone], ...]]."""
+    placement = {p: i for i, p in enumerate(PLACEMENTS)}
+    return [
+        [h["lat"], h["lon"], placement[h["placement"]], h["tags"], h["address"], h["grid_code"],
+         [[m["name"], m["relation"], m["tags"], m["note"], m["id_number"], m["phone"]] for m in h["members"]]]
+        for h in households
+    ]
+
+
+class RegisterData(MacroElement):
+    """The households as one JS object, with the popup (the register entry) built on demand.
+
+    ``tags`` names bit i of a row's tag mask (gis.maps.grids.TAGS)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var esc = function (s) {
+                return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
+                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+                });
+            };
+            var data = {
+                rows: {{ this.rows_json }},
+                tags: {{ this.tags_json }},
+                relations: {{ this.relations_json }},
+                placements: ['', '压线户 on a grid border', '界外户 outside every grid']
+            };
+            data.tagNames = function (mask) {
+                return data.tags.filter(function (t, i) { return mask & (1 << i); })
+                                .map(function (t) { return t.label; });
+            };
+            data.popup = function (r) {
+                var html = '<div class="hh-popup"><b>' + esc(r[4]) + '</b>';
+                html += '<br><small>网格 grid ' + esc(r[5] || '—') + '</small>';
+                if (r[2]) {
+                    html += '<br><b style="color:{{ this.border_colour }}">' + esc(data.placements[r[2]]) +
+                            '</b>';
+                }
+                html += '<table><tr><th>姓名</th><th>关系</th><th>身份证</th><th>电话</th><th>标签</th></tr>';
+                r[6].forEach(function (m) {
+                    var tags = data.tagNames(m[2]);
+                    if (m[3]) { tags.push(m[3]); }
+                    html += '<tr><td>' + esc(m[0]) + '</td><td>' + esc(data.relations[m[1]] || m[1]) +
+                            '</td><td>' + esc(m[4]) + '</td><td>' + esc(m[5]) + '</td><td>' +
+                            esc(tags.join('、')) + '</td></tr>';
+                });
+                return html + '</table></div>';
+            };
+            data.marker = function (r, options) {
+                var m = L.marker([r[0], r[1]], options);
+                m.bindPopup(function () { return data.popup(r); }, {maxWidth: 420});
+                return m;
+            };
+            return data;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, households: Sequence[dict[str, Any]], tags: Sequence[str]) -> None:
+        super().__init__()
+        self._name = "RegisterData"
+        self.count = len(households)
+        self.rows_json = script_json(compact_rows(households))
+        self.tags_json = script_json([{"key": t, "label": TAG_STYLES[t].label} for t in tags])
+        self.relations_json = script_json(RELATIONS_ZH)
+        self.border_colour = BORDER_COLOUR
+
+
+class HouseholdCluster(MarkerCluster):
+    """Every household as a small square, clustered when many; border and outside ones in red."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var data = {{ this.register.get_name() }};
+            var icons = ['hh', 'hh hh-border', 'hh hh-outside'].map(function (cls) {
+                return L.divIcon({className: cls, iconSize: [10, 10]});
+            });
+            var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+            cluster.addLayers(data.rows.map(function (r) {
+                return data.marker(r, {icon: icons[r[2]], title: r[4]});
+            }));
+            return cluster;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, register: RegisterData, name: str = "住户 households", show: bool = True) -> None:
+        # Below 60 households a grid map shows each one: clustering would only hide them.
+        super().__init__(name=name, show=show, disableClusteringAtZoom=18, maxClusterRadius=40,
+                         chunkedLoading=True)
+        self.default_js = local_links(["markerclusterjs"])
+        self.default_css = local_links(["markerclustercss", "markerclusterdefaultcss"])
+        self.register = register
+
+
+class HouseholdRings(Layer):
+    """Rings around the households whose row ``r`` passes ``condition`` (a JavaScript expression),
+    each opening the household's register entry; they stay visible when the others are clustered."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        var {{ this.get_name() }} = (function () {
+            var data = {{ this.register.get_name() }};
+            var group = L.featureGroup();
+            data.rows.forEach(function (r) {
+                if (!({{ this.condition }})) { return; }
+                L.circleMarker([r[0], r[1]], {radius: {{ this.radius }}, color: '{{ this.colour }}',
+                                              weight: {{ this.weight }}, fill: false,
+                                              className: '{{ this.class_name }}'})
+                 .bindPopup(function () { return data.popup(r); }, {maxWidth: 420})
+                 .addTo(group);
+            });
+            return group;
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, register: RegisterData, condition: str, *, name: str, colour: str, radius: float,
+                 weight: float, class_name: str, show: bool = True) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "HouseholdRings"
+        self.register, self.condition = register, condition
+        self.colour, self.radius, self.weight, self.class_name = colour, radius, weight, class_name
+
+
+class HighlightedHouseholds(HouseholdRings):
+    """Households on a border or outside every grid, as red rings: each one is a question for the
+    division (网格划分) to answer."""
+
+    def __init__(self, register: RegisterData, name: str = "压线/界外户 border or outside") -> None:
+        super().__init__(register, "r[2]", name=name, colour=BORDER_COLOUR, radius=9, weight=3,
+                         class_name="hh-problem")
+        self._name = "HighlightedHouseholds"
+
+
+HOUSEHOLD_CSS = f"""
+<style>
+  .hh {{ background: {HOUSEHOLD_COLOUR}; border: 1px solid #fff; border-radius: 2px; }}
+  .hh-border, .hh-outside {{ background: {BORDER_COLOUR}; }}
+  .hh-popup table {{ border-collapse: collapse; margin-top: 4px; }}
+  .hh-popup th, .hh-popup td {{ border: 1px solid #ccc; padding: 1px 4px; font-size: 12px; }}
+</style>
+"""

@@ -1,0 +1,24 @@
+"""The tagged persons (四清: key persons, floating population, poor groups, ...) as one overlay per tag.
+
+Each overlay rings the households that have at least one person with that tag, in the tag's colour;
+rings of different tags at one household nest (one radius per tag) so that none hides another.
+"""
+
+from __future__ import annotations
+
+from layers.households import HouseholdRings, RegisterData
+from layers.styles import TAG_STYLES
+
+
+class TaggedPersons(HouseholdRings):
+    """The households with a person tagged ``tag`` (bit ``bit`` of the row's tag mask)."""
+
+    def __init__(self, register: RegisterData, tag: str, bit: int, count: int, show: bool = True) -> None:
+        if tag not in TAG_STYLES:
+            raise ValueError(f"unknown person tag {tag!r}; known: {', '.join(TAG_STYLES)}")
+        self.style = TAG_STYLES[tag]
+        super().__init__(register, f"r[3] & {1 << bit}", name=f"{self.style.label} ({count})",
+                         colour=self.style.colour, radius=6 + 2.5 * bit, weight=2.5,
+                         class_name=f"tag-{tag}", show=show)
+        self._name = "TaggedPersons"
+        self.tag, self.mask = tag, 1 << bit

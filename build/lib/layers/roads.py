@@ -1,0 +1,104 @@
+"""The road-section map (责任路段图): sections coloured by responsible unit, unassigned ones red and
+dashed, one layer per unit to toggle, a legend and popups with unit, contact and period."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import folium
+
+from layers.controls import LayerControl, TextTooltip
+from layers.legend import LegendEntry, legend, title_box
+from layers.shell import figure, offline_map
+
+if TYPE_CHECKING:
+    from gis.settings import Settings
+
+UNASSIGNED_COLOUR = "#e31a1c"
+# Distinct colours without red, which means "unassigned" on this map.
+UNIT_COLOURS = ("#1f78b4", "#33a02c", "#6a3d9a", "#ff7f00", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
+                "#bcbd22", "#393b79", "#637939", "#8c6d31", "#7b4173", "#3182bd", "#31a354", "#756bb1")
+WEEKDAY_ZH = {1: "星期一", 2: "星期二", 3: "星期三", 4: "星期四", 5: "星期五", 6: "星期六", 7: "星期日"}
+
+
+def unit_colours(units: Iterable[tuple[int, str]]) -> dict[int, str]:
+    """A colour per unit id, in the order of the unit names (stable for the same set of units)."""
+    ordered = sorted(set(units), key=lambda u: (u[1], u[0]))
+    return {uid: UNIT_COLOURS[i % len(UNIT_COLOURS)] for i, (uid, _) in enumerate(ordered)}
+
+
+def _popup(p: dict[str, Any]) -> str:
+    e = html.escape
+    lines = [f"<b>{e(p['code'])}</b> {e(p['road_name'])}",
+             f"{e(p.get('from_desc') or '')} → {e(p.get('to_desc') or '')}",
+             f"长度 length: {p['length_m']:.0f} m"]
+    if p.get("unit_id") is None:
+        lines.append(f'<span style="color:{UNASSIGNED_COLOUR}"><b>未分配 unassigned</b></span>')
+    else:
+        period = f"{p['valid_from']} – {p.get('valid_to') or '长期 open'}"
+        lines += [f"责任单位 unit: <b>{e(p['unit_name'])}</b>",
+                  f"联系人 contact: {e(p.get('contact') or '-')} {e(p.get('phone') or '')}",
+                  f"期限 period: {e(period)}",
+                  f"值勤日 duty day: {WEEKDAY_ZH.get(p.get('duty_day') or 5, '')}"]
+    return "<br>".join(lines)
+
+
+def _bbox(features: list[dict[str, Any]]) -> tuple[float, float, float, float]:
+    xs, ys = [], []
+    for f in features:
+        for x, y in f["geometry"]["coordinates"]:
+            xs.append(x)
+            ys.append(y)
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _group(name: str, features: list[dict[str, Any]], colour: str, dashed: bool) -> folium.FeatureGroup:
+    group = folium.FeatureGroup(name=name, overlay=True, control=True)
+    style = {"color": colour, "weight": 5, "opacity": 0.9, "dashArray": "8 6" if dashed else None}
+    folium.GeoJson({"type": "FeatureCollection", "features": features},
+                   style_function=lambda _: style, highlight_function=lambda _: {"weight": 8},
+                   popup=folium.GeoJsonPopup(fields=["popup"], labels=False),
+                   tooltip=TextTooltip(fields=["code"], labels=False)).add_to(group)
+    return group
+
+
+def road_sections_map(sections: dict[str, Any], on: date, settings: Settings,
+                      title: str = "责任路段图 Road sections by responsible unit") -> folium.Map:
+    """The map of a FeatureCollection of sections (properties as gis.roads.sections.sections_geojson gives:
+    code, road_name, from_desc, to_desc, length_m, unit_id, unit_name, contact, phone, valid_from,
+    valid_to, duty_day) held on ``on``; with no sections it shows ``settings``' region, on its basemap."""
+    if sections.get("type") != "FeatureCollection":
+        raise ValueError("road_sections_map needs a GeoJSON FeatureCollection")
+    features = [{"type": "Feature", "geometry": f["geometry"],
+                 "properties": {"code": f["properties"]["code"], "popup": _popup(f["properties"])}}
+                for f in sections["features"]]
+    props = [f["properties"] for f in sections["features"]]
+    bbox = _bbox(features) if features else settings.region_bbox
+    m = offline_map(bbox, title, settings)
+    colours = unit_colours((p["unit_id"], p["unit_name"]) for p in props if p.get("unit_id") is not None)
+    names = {p["unit_id"]: p["unit_name"] for p in props if p.get("unit_id") is not None}
+    entries = []
+    for uid, colour in colours.items():
+        mine = [f for f, p in zip(features, props, strict=True) if p.get("unit_id") == uid]
+        label = f"{names[uid]} ({len(mine)})"
+        _group(label, mine, colour, dashed=False).add_to(m)
+        entries.append(LegendEntry(label, "line", colour))
+    free = [f for f, p in zip(features, props, strict=True) if p.get("unit_id") is None]
+    if free:
+        label = f"未分配 unassigned ({len(free)})"
+        _group(label, free, UNASSIGNED_COLOUR, dashed=True).add_to(m)
+        entries.append(LegendEntry(label, "line", UNASSIGNED_COLOUR))
+    LayerControl(collapsed=False).add_to(m)
+    total = sum(p["length_m"] for p in props)
+    assigned = sum(p["length_m"] for p in props if p.get("unit_id") is not None)
+    pct = f"{100 * assigned / total:.1f}%" if total else "-"
+    page = figure(m)
+    page.html.add_child(title_box(title, [
+        f"日期 on: {on.isoformat()}", f"{len(props)} 段 sections, {total / 1000:.2f} km",
+        f"已分配 assigned: {assigned / 1000:.2f} km ({pct}), {len(colours)} 个单位 units"]),
+        name="gridmap_title")
+    page.html.add_child(legend(entries, "责任单位 units"), name="gridmap_legend")
+    return m
