@@ -8,7 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors
+from api import errors, strict_params
+from api.cors import install_cors
 from api.headers import SecurityHeaders
 from api.security import enforce_policy
 from api.upload_guard import UploadGuard
@@ -39,6 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.add_middleware(UploadGuard)  # a body the request will be refused for is never read
     errors.install(app)
+    strict_params.install(app)  # unknown query parameters answer 400 (after the policy)
     app.add_middleware(SecurityHeaders, settings=settings)  # CSP, nosniff, no framing, no-store
     from api.routes import ROUTERS
 
@@ -47,4 +49,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # The maps' Leaflet, markercluster and jQuery, from the xstatic packages (api/policy.py: public).
     for package, folder in PACKAGES.items():
         app.mount(f"{STATIC_PREFIX}/{package}", StaticFiles(directory=folder), name=f"static-{package}")
+    install_cors(app, settings)  # CORS for GRIDMAP_CORS_ORIGINS; HEAD on the OGC routes
     return app

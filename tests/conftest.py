@@ -7,6 +7,7 @@ shared database must end the run holding exactly the rows it started with, or th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import tempfile
@@ -220,3 +221,46 @@ def serve_app() -> Callable:
     """Run an ASGI app with uvicorn on a free loopback port in a thread, for real clients (Chromium,
     GDAL): ``with serve_app(app) as base_url: ...``."""
     return _serving
+
+
+# --- CI: no silent skips --------------------------------------------------------------------------
+# CI installs every tool the tests drive (.ci/setup: Chromium, GDAL, Playwright), and .ci/run exports
+# GRIDMAP_CI=1. There a test skipped for a missing tool is a failure: a green run must not hide a browser
+# or GDAL test that never ran. A skip that is right on any machine (a Shapefile cannot hold a layer
+# without geometry; an external server is not ours to restart) is not about a tool, or says so with a
+# reason starting with NOT_APPLICABLE.
+NOT_APPLICABLE = "not applicable:"
+_MISSING_TOOL = re.compile(r"not installed|could not import|no module named|not found|chromium|playwright|"
+                           r"gdal|ogr2ogr|ogrinfo|\bwrk\b", re.IGNORECASE)
+
+
+def _skip_reason(longrepr) -> str:
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2])
+    return str(longrepr)
+
+
+def _missing_tool(reason: str) -> bool:
+    text = reason.removeprefix("Skipped: ").strip()
+    return not text.startswith(NOT_APPLICABLE) and bool(_MISSING_TOOL.search(text))
+
+
+def _fail_in_ci(report, when: str) -> None:
+    if os.environ.get("GRIDMAP_CI") == "1" and report.skipped and not hasattr(report, "wasxfail"):
+        reason = _skip_reason(report.longrepr)
+        if _missing_tool(reason):
+            report.outcome = "failed"
+            report.longrepr = (f"GRIDMAP_CI=1: skipped {when} for a missing tool, which CI installs "
+                               f"(.ci/setup): {reason}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    _fail_in_ci(outcome.get_result(), f"at {call.when}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector: pytest.Collector):
+    outcome = yield
+    _fail_in_ci(outcome.get_result(), "at collection")

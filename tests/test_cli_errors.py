@@ -49,9 +49,7 @@ MISTAKES = [
     (["stats", "--grid", GRID, "--community", COMMUNITY], ["not both"]),
     (["export", "no_such_layer", "out.csv"], ["layer 'no_such_layer' not found"]),
     (["export", "households", "no-such-dir/out.csv"], ["no-such-dir/out.csv", "No such file or directory"]),
-    pytest.param(["import", "households", "missing.csv"], ["missing.csv", "no such file"],
-                 marks=pytest.mark.xfail(strict=True, reason="api/cli/data.py prints its import report "
-                                                             "without 'error:' (another part of issue 11)")),
+    (["import", "households", "missing.csv"], ["missing.csv", "no such file"]),
     (["demo", "--scale", "0"], ["--scale must be positive"]),
     (["map", "grid", GRID, "-o", "grid.html"], [f"grid '{GRID}' not found"]),
     (["map", "community", COMMUNITY, "-o", "c.pdf"], [".html"]),

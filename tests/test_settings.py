@@ -27,6 +27,8 @@ DOCUMENTED = {
     "GRIDMAP_MAX_UPLOAD_MB": ("50", "max_upload_mb", "50"),
     "GRIDMAP_PUBLIC_URL": ("https://grid.example.cn", "public_url", "https://grid.example.cn"),
     "GRIDMAP_TRUSTED_PROXIES": ("10.0.0.1,10.0.0.2", "trusted_proxies", "('10.0.0.1', '10.0.0.2')"),
+    "GRIDMAP_CORS_ORIGINS": ("https://map.example.cn,http://localhost:5173", "cors_origins",
+                             "('https://map.example.cn', 'http://localhost:5173')"),
 }
 
 

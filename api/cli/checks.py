@@ -91,8 +91,10 @@ def check_licences_command(
 
 def _check_options(format: str, day: str | None, output: Path | None) -> date:
     """The check date; exit 2 on a format or date the checks do not take."""
-    if format not in ("csv", "json", "geojson", "xlsx"):
-        fail("--format must be csv, json, geojson or xlsx")
+    from gis.perimeter.export import FORMATS
+
+    if format not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}")
     if format == "xlsx" and output is None:
         fail("--format xlsx needs --output FILE.xlsx")
     try:

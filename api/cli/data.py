@@ -129,7 +129,8 @@ def import_command(
                                  encoding=encoding, sheet=sheet, header_row=header_row,
                                  progress=lambda done, total: bar.update(task, completed=done, total=total))
     except InvalidInput as exc:
-        console.print(f"[red]{file.name}: nothing imported, {len(exc.problems)} problem(s):[/red]")
+        console.print(f"[red]error:[/red] {file.name}: nothing imported, {len(exc.problems)} problem(s):",
+                      highlight=False)
         for problem in exc.problems:
             console.print(f"  row {problem.row if problem.row is not None else '-'}  "
                           f"{problem.field}: {problem.reason}", markup=False, highlight=False)

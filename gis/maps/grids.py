@@ -238,7 +238,7 @@ def map_index(conn: psycopg.Connection) -> list[dict[str, Any]]:
                       FILTER (WHERE g.code IS NOT NULL), '[]')
            FROM community c
            LEFT JOIN grid g ON g.community_code = c.code
-           LEFT JOIN (SELECT grid_code, count(*) AS households FROM household GROUP BY grid_code) n
+           LEFT JOIN (SELECT grid_code, households FROM register_household_counts('')) n
                   ON n.grid_code = g.code
            LEFT JOIN LATERAL (
                SELECT array_agg(gw.name ORDER BY gw.name) AS names

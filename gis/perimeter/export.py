@@ -120,11 +120,19 @@ class Stream:
         query = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv)").format(_wrapped(listing, cells))
         with self.conn.cursor() as cur:
             with cur.copy(query, listing.params) as copy:
-                for row in copy:  # COPY hands over one row at a time
-                    block += row
-                    if len(block) >= CHUNK_BYTES:
-                        yield bytes(block)
-                        block.clear()
+                try:
+                    for row in copy:  # COPY hands over one row at a time
+                        block += row
+                        if len(block) >= CHUNK_BYTES:
+                            yield bytes(block)
+                            block.clear()
+                except GeneratorExit:
+                    # Closed early: read the rest and drop it. psycopg would cancel the COPY, which
+                    # aborts the transaction (and whatever else it was to commit); the rows are all
+                    # computed by now (the listing is sorted), so the rest is only their transfer.
+                    for _ in copy:
+                        pass
+                    raise
             self.count = max(cur.rowcount, 0)
         yield bytes(block)
 

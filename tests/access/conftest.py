@@ -169,6 +169,20 @@ def api_world(database_url: str) -> Iterator[World]:
 
 
 @pytest.fixture(scope="module")
+def extras(database_url: str, api_world: World) -> Iterator:
+    """The roads and perimeter objects beside the committed world (tests/access/matrix_cases.py)."""
+    from tests.access.matrix_cases import build_extras, remove_extras
+
+    with psycopg.connect(database_url) as c:
+        made = build_extras(c, api_world)
+        c.commit()
+    yield made
+    with psycopg.connect(database_url) as c:
+        remove_extras(c, api_world)
+        c.commit()
+
+
+@pytest.fixture(scope="module")
 def tokens(database_url: str, settings, api_world: World) -> dict[str, str]:
     """A live bearer token per user of the world (issued directly: the matrix's requests roll back)."""
     from datetime import timedelta

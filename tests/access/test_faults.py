@@ -30,7 +30,7 @@ def _free_port() -> int:
 def own_cluster():
     """A cluster of this test's own: restarting the session's would disturb every other test."""
     if os.environ.get("GRIDMAP_TEST_DATABASE_URL"):
-        pytest.skip("an external test server is not ours to restart")
+        pytest.skip("not applicable: an external test server is not ours to restart")
     root = Path(tempfile.mkdtemp(prefix="gridmap-fault-"))
     os.chmod(root, 0o755)
     cluster = Cluster(root, _free_port())

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -69,7 +70,21 @@ def test_two_edits_of_one_household_at_once_one_wins_one_gets_409(client, databa
     client.delete(f"/households/{hid}")
 
 
-def test_an_import_killed_midway_leaves_nothing_behind(database_url, tmp_path):
+# Where the import is killed: while rows stream into the staging table (the COPY has reported rows),
+# and while the INSERT writes the household table itself (it holds the table's row-exclusive lock).
+STAGES = {
+    "copy": "SELECT p.tuples_processed > 0 FROM pg_stat_progress_copy p WHERE p.pid = %(pid)s",
+    "insert": "SELECT a.query ILIKE '%%INSERT INTO household%%' AND EXISTS ("
+              " SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.relation = 'household'::regclass"
+              " AND l.mode = 'RowExclusiveLock' AND l.granted)"
+              " FROM pg_stat_activity a WHERE a.pid = %(pid)s AND a.state = 'active'",
+}
+
+
+@pytest.mark.parametrize("stage", sorted(STAGES))
+def test_an_import_killed_midway_leaves_nothing_behind(database_url, tmp_path, stage):
+    """SIGKILL the CLI's import in the middle of loading: the server notices the dead client and rolls
+    the one transaction back: no household of the file, no staging table, no backend left."""
     rows = 300_000
     path = tmp_path / "households.csv"
     with path.open("w", encoding="utf-8") as f:
@@ -81,22 +96,28 @@ def test_an_import_killed_midway_leaves_nothing_behind(database_url, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "import", "households", str(path)],
                             cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     with psycopg.connect(database_url, autocommit=True) as watch:
-        deadline = time.monotonic() + 60
-        copying = False
-        while time.monotonic() < deadline and proc.poll() is None:
-            copying = watch.execute(
-                "SELECT count(*) > 0 FROM pg_stat_activity WHERE query ILIKE 'COPY staging%%'").fetchone()[0]
-            if copying:
-                break
-            time.sleep(0.02)
-        assert copying and proc.poll() is None, "the import should be caught while it is loading"
+        pid, caught, deadline = None, False, time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None and not caught:
+            if pid is None:
+                found = watch.execute("SELECT pid FROM pg_stat_activity WHERE query ILIKE 'COPY staging%%'"
+                                      " AND datname = current_database()").fetchone()
+                pid = found[0] if found else None
+            else:
+                found = watch.execute(STAGES[stage], {"pid": pid}).fetchone()
+                caught = bool(found and found[0])
+            if not caught:
+                time.sleep(0.01)
+        assert caught and proc.poll() is None, f"the import should be caught in its {stage}"
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
-        # The server notices the dead client and rolls its transaction back.
-        deadline = time.monotonic() + 30
+        # The server notices the dead client at its next read or write and rolls the transaction back.
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline and watch.execute(
-                "SELECT count(*) FROM pg_stat_activity WHERE query ILIKE 'COPY staging%%'").fetchone()[0]:
+                "SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0]:
             time.sleep(0.1)
+        backend = watch.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", [pid]).fetchone()[0]
         left = watch.execute("SELECT count(*) FROM household WHERE ref LIKE 'killed-%%'").fetchone()[0]
+        staging = watch.execute("SELECT count(*) FROM pg_class WHERE relname = 'staging'"
+                                " AND relpersistence = 't'").fetchone()[0]
     assert proc.returncode == -signal.SIGKILL
-    assert left == 0
+    assert (backend, left, staging) == (0, 0, 0), f"backend, rows, staging left: {backend, left, staging}"

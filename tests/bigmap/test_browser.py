@@ -33,6 +33,15 @@ _NEAREST = """([list]) => {
 }"""
 
 
+def _wait_until(page, expression: str, timeout_ms: int) -> None:
+    """Polls a JS expression until true. Playwright's wait_for_function evaluates its predicate with
+    eval(), which the page's Content-Security-Policy rightly refuses; evaluate() is not subject to it."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(50)
+
+
 @pytest.fixture(scope="module")
 def base_url(bigmap_settings, street, serve_app) -> Iterator[str]:
     from api.app import create_app
@@ -64,7 +73,7 @@ def test_street_map_is_interactive_offline(base_url, street):
         start = time.perf_counter()
         response = page.goto(f"{base_url}/maps/street/{street.code}", wait_until="commit")
         assert response is not None and response.status == 200
-        page.wait_for_function("window.gridmapReady === true", timeout=15_000)
+        _wait_until(page, "window.gridmapReady === true", 15_000)
         x, y = page.evaluate(_NEAREST, ["counts"])
         page.mouse.click(x, y)
         popup = page.wait_for_selector(".street-popup", timeout=5_000).inner_text()
@@ -75,18 +84,17 @@ def test_street_map_is_interactive_offline(base_url, street):
 
         # Zoomed in: the households and places of the view come from the app and are clickable.
         page.evaluate("void window.gridmapStreet.map.setView([28.302, 113.202], 17)")
-        page.wait_for_function("window.gridmapStreet.households.getLayers().length > 0 && "
-                               "window.gridmapStreet.places.getLayers().length > 0", timeout=10_000)
+        _wait_until(page, "window.gridmapStreet.households.getLayers().length > 0 && "
+                          "window.gridmapStreet.places.getLayers().length > 0", 10_000)
         assert "住户 households" in page.locator("#street-status").inner_text()
         page.keyboard.press("Escape")
         x, y = page.evaluate(_NEAREST, ["households"])
         page.mouse.click(x, y)
-        page.wait_for_function("document.querySelector('.street-popup') && "
-                               "document.querySelector('.street-popup').innerText.includes('人口 persons')",
-                               timeout=5_000)
+        _wait_until(page, "!!document.querySelector('.street-popup') && "
+                          "document.querySelector('.street-popup').innerText.includes('人口 persons')", 5_000)
         # Zoomed out again: back to counts per grid, no household points left on the map.
         page.evaluate("void window.gridmapStreet.map.setZoom(13)")
-        page.wait_for_function("window.gridmapStreet.places.getLayers().length === 0", timeout=5_000)
+        _wait_until(page, "window.gridmapStreet.places.getLayers().length === 0", 5_000)
         browser.close()
     assert blocked == []
     assert errors == []

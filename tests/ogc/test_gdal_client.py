@@ -121,24 +121,28 @@ def test_pyogrio_cql2_and_where(live, db):
 
 @needs_gdal
 def test_authentication_header_passes_through(live, tmp_path):
-    """GDAL sends the configured Authorization header on every request, paging included; where the
-    service enforces sign-in, the same read without the header is refused."""
-    token = live.token or "no-accounts-yet"
+    """GDAL sends the configured Authorization header on every request, paging included; the same
+    read without it is refused (sign-in is enforced on /ogc: a regression fails here, never skips)."""
+    assert live.token, "the live server signs its GIS client in as an admin"
     before = len(live.seen)
     out = tmp_path / "places.geojson"
     proc = subprocess.run(["ogr2ogr", "-f", "GeoJSON", str(out), f"OAPIF:{live.url}/ogc", "places",
                            "-oo", "PAGE_SIZE=500"], capture_output=True, text=True, timeout=120,
-                          env=gdal_env(live, token))
+                          env=gdal_env(live))
     assert proc.returncode == 0, proc.stderr
     seen = live.seen[before:]
     assert len([p for p, _, _ in seen if p.endswith("/places/items")]) >= 5
-    assert all(h.get("authorization") == f"Bearer {token}" for _, _, h in seen)
+    assert all(h.get("authorization") == f"Bearer {live.token}" for _, _, h in seen)
 
     anonymous = httpx.get(f"{live.url}/ogc/collections/places/items", timeout=30)
-    if anonymous.status_code == 200:
-        pytest.skip("TODO(auth): sign-in is not enforced on /ogc yet; the refusal half waits for it")
-    assert anonymous.status_code == 401
-    refused = subprocess.run(["ogrinfo", "-ro", "-so", f"OAPIF:{live.url}/ogc"], capture_output=True,
-                             text=True, timeout=120, env={k: v for k, v in os.environ.items()
-                                                          if k != "GDAL_HTTP_HEADERS"})
+    assert anonymous.status_code == 401, anonymous.text
+    wrong = httpx.get(f"{live.url}/ogc/collections/places/items", timeout=30,
+                      headers={"Authorization": "Bearer not-a-token"})
+    assert wrong.status_code == 401, wrong.text
+    without = {k: v for k, v in os.environ.items() if k != "GDAL_HTTP_HEADERS"}
+    refused = subprocess.run(["ogr2ogr", "-f", "GeoJSON", str(tmp_path / "anonymous.geojson"),
+                              f"OAPIF:{live.url}/ogc", "places"], capture_output=True, text=True,
+                             timeout=120, env=without)
     assert refused.returncode != 0
+    assert not (tmp_path / "anonymous.geojson").exists() or not json.loads(
+        (tmp_path / "anonymous.geojson").read_text()).get("features")

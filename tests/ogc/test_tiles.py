@@ -49,8 +49,10 @@ def test_tile_holds_the_rows_of_its_envelope(live, db, tmp_path, layer, table, z
 def test_household_tiles_carry_no_personal_data(live, tmp_path):
     z = 14
     x, y = tile_of(112.99, 25.75, z)
-    df = read_tile(tmp_path, fetch(live, "households", z, x, y).content, z, x, y, "households")
+    r = fetch(live, "households", z, x, y)
+    df = read_tile(tmp_path, r.content, z, x, y, "households")
     assert set(df.columns) - {"mvt_id"} == {"id", "grid_code", "geometry"}  # mvt_id: GDAL's own
+    assert r.headers["cache-control"] == "no-store"  # where households are is still personal
 
 
 def test_cache_headers_and_etag(live):

@@ -58,7 +58,8 @@ def _city(world: World, n: int = 400, seed: int = 11) -> None:
               "lon": float(rng.uniform(west, east)), "lat": float(rng.uniform(south, north)),
               "licences": histories[int(rng.integers(len(histories)))]} for i in range(n)]
     # On the line between the two grids, and exactly on the community boundary.
-    shops.append({"ref": "border", "category": "food_shop", "lon": x_half, "lat": (y0 + y_mid) / 2, "licences": []})
+    shops.append({"ref": "border", "category": "food_shop", "lon": x_half, "lat": (y0 + y_mid) / 2})
+    shops.append({"ref": "between", "category": "small_shop", "lon": x1, "lat": (y_mid + y1) / 2})
     world.places(shops)
     world.conn.execute("UPDATE place SET name = %s WHERE ref = 's0000'", [HOSTILE])
 
@@ -112,6 +113,7 @@ def test_listing_matches_an_independent_evaluation(conn, world):
     assert any(e["grid_code"] is None and e["community_code"] for e in expected.values())
     assert any(e["community_code"] is None for e in expected.values()), "outside every community: listed"
     assert _got(listed)["border"]["placement"] == "border"
+    assert _got(listed)["between"]["community_code"] == WEST  # on the line: the lower code
     # by community, then grid (empty last), then shop
     keys = [(r["community_code"] or "~", r["grid_code"] or "~", r["place_ref"]) for r in listed]
     assert keys == sorted(keys)
@@ -215,7 +217,8 @@ def test_cli_and_api(committed_city, perimeter_url, perimeter_settings, monkeypa
         r = client.get("/perimeter/licences", params={"date": DAY.isoformat(), "format": "csv"})
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
         assert "attachment" in r.headers["content-disposition"] and r.content.startswith("\ufeff".encode())
-        assert {row["场所编号"] for row in csv.DictReader(io.StringIO(r.content.decode("utf-8-sig")))} == set(expected)
+        table = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+        assert {row["场所编号"] for row in table} == set(expected)
         r = client.get("/perimeter/licences", params={"date": DAY.isoformat()})
         assert r.json()["count"] == len(expected) and _got(r.json()["shops"]) == expected
         r = client.get("/perimeter/licences", params={"date": DAY.isoformat(), "format": "geojson"})

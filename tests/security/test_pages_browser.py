@@ -149,7 +149,8 @@ class Attacked:
     """A signed-in page whose requests outside 127.0.0.1 are aborted, whose console errors and page
     errors are kept (a CSP violation is a console error), and whose dialogs are recorded."""
 
-    def __init__(self, browser, base_url: str, token: str | None) -> None:
+    def __init__(self, browser, base_url: str, token: str | None, allowed=None) -> None:
+        allowed = allowed or (lambda url: urlparse(url).hostname == "127.0.0.1")
         self.context = browser.new_context(viewport={"width": 1280, "height": 900})
         if token:
             self.context.add_cookies([{"name": "gridmap_token", "value": token, "url": base_url}])
@@ -167,7 +168,7 @@ class Attacked:
         self.page.on("dialog", dialog)
 
         def route(r) -> None:
-            if urlparse(r.request.url).hostname == "127.0.0.1":
+            if allowed(r.request.url):
                 r.continue_()
             else:
                 self.blocked.append(r.request.url)
@@ -202,8 +203,8 @@ class Attacked:
 def attacked(browser, base_url, admin_token) -> Iterator:
     pages: list[Attacked] = []
 
-    def make(token: str | None = admin_token) -> Attacked:
-        pages.append(Attacked(browser, base_url, token))
+    def make(token: str | None = admin_token, allowed=None) -> Attacked:
+        pages.append(Attacked(browser, base_url, token, allowed))
         return pages[-1]
 
     yield make
@@ -326,3 +327,27 @@ def test_map_index_and_login(attacked, base_url, hostile):
     assert anonymous.page.locator("input[name=next]").get_attribute("value") == target
     assert anonymous.page.locator("img").count() == 0
     anonymous.assert_clean()
+
+
+def test_the_single_file_map_is_safe_by_escaping_alone(attacked, database_url, hostile, tmp_path):
+    """The CLI's file (``gridmap map grid CODE -o FILE.html``) is opened with no server and hence no
+    header. Written here without even its own <meta> policy (a nonce is given, as if a server sent
+    one, but none does), the hostile register must still run nothing and draw every household."""
+    from gis.maps import grids as mapdata
+    from gis.settings import Settings
+    from layers.maps import grid_map
+    from layers.shell import render_html
+
+    with psycopg.connect(database_url) as conn:
+        data = mapdata.grid_map_data(conn, hostile["grid"])
+    page = render_html(grid_map(data, Settings(_env_file=None)), inline=True, nonce="no-policy-sent")
+    assert "Content-Security-Policy" not in page
+    out = tmp_path / "grid.html"
+    out.write_text(page, "utf-8")
+    w = attacked(token=None, allowed=lambda url: url.startswith(("file:", "data:")))
+    w.page.goto(out.as_uri(), wait_until="load")
+    w.page.wait_for_selector(".grid-label", state="attached", timeout=15_000)
+    assert w.js(_CLUSTERED) == hostile["grid_households"] > 0
+    assert w.page.title().startswith(hostile["grid_name"])
+    assert _popup_of_a_household(w).startswith("地址 ")
+    w.assert_clean()

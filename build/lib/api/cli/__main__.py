@@ -1,5 +1,0 @@
-"""`python -m api.cli`: the gridmap command line."""
-
-from api.cli import main
-
-main()

@@ -1,1 +1,0 @@
-"""The spatial domain of gridmap on PostGIS: settings, database, grids, register, import/export."""

@@ -1,1 +1,0 @@
-"""Accounts, roles, tokens and the audit log."""

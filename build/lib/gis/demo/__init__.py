@@ -1,1 +1,0 @@
-"""The deterministic demo street (Suxian District, Chenzhou)."""

@@ -1,1 +1,0 @@
-"""Files in and out: readers, the import engine, exports."""

@@ -1,1 +1,0 @@
-"""What the maps show: the data handed to layers/."""

@@ -1,1 +1,0 @@
-"""OGC API - Features, CQL2 filters and vector tiles."""

@@ -1,1 +1,0 @@
-"""The register (一册): households, persons, key persons, statistics, register export."""

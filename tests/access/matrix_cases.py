@@ -1,0 +1,453 @@
+"""What the permission matrix sends: real objects for every path parameter, and for every write a
+minimal valid body in the acting user's scope and one out of it, so that an allowed role is answered
+2xx (or 409, a conflict with the data) and never a 422 that would pass for a refusal.
+
+The access world (tests/access/conftest.py) holds the division and the register; the roads and the
+perimeter are added here: a school, two places, a rule, a violation, an inspection, a road with a
+section held by a unit, a building and two grid workers (one in g1, one in g3)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import psycopg
+
+from tests.access.conftest import PASSWORD
+
+TODAY = date.today()
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+@dataclass
+class Extras:
+    """Objects beside the access world, and the world's geometry (x0, y0: its south-west corner)."""
+
+    x0: float
+    y0: float
+    school: int
+    place: str  # ref
+    place_id: int
+    rule: int
+    violation: int
+    inspection: int
+    road: str  # ref
+    section: int
+    unit: int
+    spare_unit: int  # holds no section
+    assignment: int
+    building: int
+    worker_in: int  # serves g1
+    worker_out: int  # serves g3
+    geometry: dict[str, dict]  # community or grid code -> GeoJSON
+    households: dict[int, tuple[float, float, int]]  # id -> lon, lat, version
+    persons: dict[int, tuple[int, int]]  # id -> household id, version
+
+
+def build_extras(conn: psycopg.Connection, w) -> Extras:
+    x0, y0 = conn.execute(
+        "SELECT ST_XMin(geom), ST_YMin(geom) FROM community WHERE code = %s", [w.community]
+    ).fetchone()
+    one = lambda q, p: conn.execute(q, p).fetchone()[0]  # noqa: E731
+    school = one(
+        "INSERT INTO school (ref, name, level, geom) VALUES (%s, 'school', 'primary',"
+        " ST_Point(%s, %s, 4326)) RETURNING id",
+        [f"{w.tag}-school", x0 + 0.015, y0 + 0.015],
+    )
+    place_id = one(
+        "INSERT INTO place (ref, name, category, geom) VALUES (%s, 'cafe', 'internet_cafe',"
+        " ST_Point(%s, %s, 4326)) RETURNING id",
+        [f"{w.tag}-place", x0 + 0.0152, y0 + 0.0152],
+    )
+    conn.execute(
+        "INSERT INTO place (ref, name, category, geom) VALUES (%s, 'bar', 'bar', ST_Point(%s, %s, 4326))",
+        [f"{w.tag}-place-b", x0 + 0.06, y0 + 0.015],
+    )
+    rule = one(
+        "INSERT INTO perimeter_rule (region, category, school_levels, distance_m, kind)"
+        " VALUES (%s, 'internet_cafe', '{primary}', 200, 'forbidden') RETURNING id",
+        [w.street],
+    )
+    violation = one(
+        "INSERT INTO violation (place_id, rule_id, school_id, distance_m, reason, found_on)"
+        " VALUES (%s, %s, %s, 30, 'near a school', current_date) RETURNING id",
+        [place_id, rule, school],
+    )
+    inspection = one(
+        "INSERT INTO inspection (place_id, inspector, result) VALUES (%s, 'Li', 'violation') RETURNING id",
+        [place_id],
+    )
+    line = f"SRID=4326;LINESTRING({x0} {y0 + 0.01},{x0 + 0.02} {y0 + 0.01})"
+    road = one(
+        "INSERT INTO road (ref, name, geom) VALUES (%s, 'road', %s) RETURNING id", [f"{w.tag}-road", line]
+    )
+    section = one(
+        "INSERT INTO road_section (road_id, code, road_name, length_m, community_code, grid_code,"
+        " grid_codes, geom) VALUES (%s, %s, 'road', ST_Length(%s::geography), %s, %s, %s, %s)"
+        " RETURNING id",
+        [road, f"{w.tag}-road-001", line, w.community, w.g1, [w.g1, w.g2], line],
+    )
+    unit = one(
+        "INSERT INTO responsible_unit (name, contact, phone) VALUES (%s, 'Zhang', '13800000000')"
+        " RETURNING id",
+        [f"{w.tag} unit"],
+    )
+    spare = one("INSERT INTO responsible_unit (name) VALUES (%s) RETURNING id", [f"{w.tag} spare unit"])
+    assignment = one(
+        "INSERT INTO road_section_assignment (section_id, unit_id, valid)"
+        " VALUES (%s, %s, daterange(current_date - 10, NULL)) RETURNING id",
+        [section, unit],
+    )
+    building = one(
+        "INSERT INTO building (ref, name, grid_code, geom) VALUES (%s, 'b', %s,"
+        " ST_Buffer(ST_Point(%s, %s, 4326), 0.0002)) RETURNING id",
+        [f"{w.tag}-building", w.g1, x0 + 0.002, y0 + 0.018],
+    )
+    workers = [
+        one(
+            "WITH w AS (INSERT INTO grid_worker (name, ref) VALUES (%s, %s) RETURNING id)"
+            " INSERT INTO grid_worker_grid (worker_id, grid_code) SELECT id, %s FROM w RETURNING worker_id",
+            [f"{w.tag} worker {g}", f"{w.tag}-worker-{g}", g],
+        )
+        for g in (w.g1, w.g3)
+    ]
+    geometry = dict(
+        conn.execute(
+            "SELECT code, ST_AsGeoJSON(geom)::json FROM community WHERE code = ANY(%(c)s)"
+            " UNION ALL SELECT code, ST_AsGeoJSON(geom)::json FROM grid WHERE code = ANY(%(c)s)",
+            {"c": [w.community, w.other_community, w.g1, w.g2, w.g3]},
+        ).fetchall()
+    )
+    households = {
+        r[0]: (r[1], r[2], r[3])
+        for r in conn.execute(
+            "SELECT id, ST_X(geom), ST_Y(geom), version FROM household WHERE id = ANY(%s)",
+            [sorted(w.all("households"))],
+        )
+    }
+    persons = {
+        r[0]: (r[1], r[2])
+        for r in conn.execute(
+            "SELECT id, household_id, version FROM person WHERE id = ANY(%s)", [sorted(w.all("persons"))]
+        )
+    }
+    return Extras(
+        x0,
+        y0,
+        school,
+        f"{w.tag}-place",
+        place_id,
+        rule,
+        violation,
+        inspection,
+        f"{w.tag}-road",
+        section,
+        unit,
+        spare,
+        assignment,
+        building,
+        workers[0],
+        workers[1],
+        geometry,
+        households,
+        persons,
+    )
+
+
+def remove_extras(conn: psycopg.Connection, w) -> None:
+    like = f"{w.tag}-%"
+    conn.execute("DELETE FROM road WHERE ref LIKE %s", [like])  # sections and assignments cascade
+    conn.execute("DELETE FROM responsible_unit WHERE name LIKE %s", [f"{w.tag} %"])
+    conn.execute("DELETE FROM place WHERE ref LIKE %s", [like])  # violations, inspections cascade
+    conn.execute("DELETE FROM school WHERE ref LIKE %s", [like])
+    conn.execute("DELETE FROM perimeter_rule WHERE region = %s", [w.street])
+    conn.execute("DELETE FROM building WHERE ref LIKE %s", [like])
+    conn.execute("DELETE FROM grid_worker WHERE ref LIKE %s", [like])
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
+    n = 2**z
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return z, int((lon + 180) / 360 * n), int(y)
+
+
+TILE_ZOOM = 12
+
+
+def path_values(w, ex: Extras, inside: bool, layer: str | None) -> dict[str, str]:
+    """A real object for every path parameter, in the acting user's scope or out of it."""
+    grid = w.g1 if inside else w.g3
+    household = w.households[grid][0]
+    features = {
+        "communities": w.community if inside else w.other_community,
+        "grids": grid,
+        "households": household,
+        "buildings": ex.building,
+        "schools": ex.school,
+        "places": ex.place_id,
+        "road_sections": ex.section,
+        "perimeter_violations": ex.violation,
+    }
+    z, x, y = tile_of(ex.x0 + 0.005, ex.y0 + 0.002, TILE_ZOOM)
+    return {
+        k: str(v)
+        for k, v in {
+            "household_id": household,
+            "person_id": w.key_persons[grid][0],
+            "worker_id": ex.worker_in if inside else ex.worker_out,
+            "school": ex.school,
+            "place": ex.place,
+            "rule_id": ex.rule,
+            "violation_id": ex.violation,
+            "inspection_id": ex.inspection,
+            "section_id": ex.section,
+            "assignment_id": ex.assignment,
+            "unit_id": ex.unit,
+            "feature_id": features.get(layer or "", household),
+            "z": z,
+            "x": x,
+            "y": y,
+            "layer": layer or "grids",
+            "collection_id": layer or "grids",
+        }.items()
+    }
+
+
+def _square(x: float, y: float, size: float) -> dict:
+    return {
+        "type": "Polygon",
+        "coordinates": [[[x, y], [x + size, y], [x + size, y + size], [x, y + size], [x, y]]],
+    }
+
+
+def _geojson(features: list[tuple[dict, dict]]) -> bytes:
+    return json.dumps(
+        {
+            "type": "FeatureCollection",
+            "features": [{"type": "Feature", "properties": p, "geometry": g} for p, g in features],
+        }
+    ).encode()
+
+
+def _csv(rows: list[dict]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue().encode()
+
+
+def import_file(layer: str, w, ex: Extras, inside: bool, n: int) -> tuple[str, bytes, str]:
+    """A one-row file for layer ``layer``, placed in the scope (g1, community A) or out of it (g3, B)."""
+    tag = f"{w.tag}-imp{n}"
+    street = w.street if inside else w.other_community[:9]
+    grid, community = (w.g1, w.community) if inside else (w.g3, w.other_community)
+    x = ex.x0 + (0.001 if inside else 0.051)
+    y = ex.y0 + 0.012
+    if layer == "communities":
+        return (
+            "c.geojson",
+            _geojson(
+                [
+                    (
+                        {"code": street + "077", "name": "new", "ref": tag},
+                        _square(ex.x0 + (0.03 if inside else 0.08), ex.y0, 0.01),
+                    )
+                ]
+            ),
+            "application/geo+json",
+        )
+    if layer == "grids":
+        return (
+            "g.geojson",
+            _geojson(
+                [
+                    (
+                        {"code": community + "077", "community_code": community, "name": "new", "ref": tag},
+                        _square(x, y, 0.0005),
+                    )
+                ]
+            ),
+            "application/geo+json",
+        )
+    if layer == "buildings":
+        return (
+            "b.geojson",
+            _geojson([({"name": "new", "ref": tag}, _square(x, y, 0.0002))]),
+            "application/geo+json",
+        )
+    if layer == "schools":
+        return (
+            "s.geojson",
+            _geojson(
+                [({"name": "new", "level": "primary", "ref": tag}, {"type": "Point", "coordinates": [x, y]})]
+            ),
+            "application/geo+json",
+        )
+    if layer == "roads":
+        return (
+            "r.geojson",
+            _geojson(
+                [
+                    (
+                        {"name": "new", "ref": tag},
+                        {"type": "LineString", "coordinates": [[x, y], [x + 0.001, y]]},
+                    )
+                ]
+            ),
+            "application/geo+json",
+        )
+    rows = {
+        "grid_workers": {"name": "new", "grid_codes": grid, "ref": tag},
+        "households": {"ref": tag, "address": "new road", "lon": x + 0.003, "lat": y},
+        "persons": {"household_ref": f"{w.tag}-{grid}-1", "name": "new person", "ref": tag},
+        "places": {"ref": tag, "name": "new", "category": "bar", "lon": x, "lat": y},
+        "licences": {"place_ref": ex.place, "kind": "business", "ref": tag},
+        "units": {"name": f"new unit {tag}", "ref": tag},
+    }[layer]
+    return f"{layer}.csv", _csv([rows]), "text/csv"
+
+
+def write_request(
+    method: str, template: str, w, ex: Extras, inside: bool, layer: str | None
+) -> tuple[dict, bool] | None:
+    """The keyword arguments of a valid write request and whether its body carries a scope (a place
+    or a code the user may or may not write), or None for a route this table does not know."""
+    grid, community = (w.g1, w.community) if inside else (w.g3, w.other_community)
+    street = community[:9]
+    household = w.households[grid][0]
+    lon, lat, version = ex.households[household]
+    person = w.key_persons[grid][0]
+    spot = (ex.x0 + (0.005 if inside else 0.06), ex.y0 + 0.015)
+    new_community = _square(ex.x0 + (0.03 if inside else 0.08), ex.y0, 0.01)
+    sign_in = {"username": w.users["worker"].username, "password": PASSWORD}
+    bodies: dict[tuple[str, str], tuple[dict, bool]] = {
+        ("POST", "/auth/token"): ({"data": sign_in}, False),
+        ("POST", "/login"): ({"data": sign_in}, False),
+        ("POST", "/auth/revoke"): ({}, False),
+        ("POST", "/communities"): (
+            {"json": {"code": street + "078", "name": "new", "geometry": new_community}},
+            True,
+        ),
+        ("PUT", "/communities/{code}"): (
+            {"json": {"name": "renamed", "geometry": ex.geometry[community]}},
+            False,
+        ),
+        ("DELETE", "/communities/{code}"): ({}, False),
+        ("POST", "/grids"): (
+            {
+                "json": {
+                    "code": community + "078",
+                    "community_code": community,
+                    "name": "new",
+                    "geometry": _square(spot[0] - 0.004 if inside else spot[0], ex.y0 + 0.01, 0.0005),
+                }
+            },
+            True,
+        ),
+        ("PUT", "/grids/{code}"): ({"json": {"name": "renamed", "geometry": ex.geometry[grid]}}, False),
+        ("DELETE", "/grids/{code}"): ({}, False),
+        ("POST", "/grids/{code}/workers"): (
+            {"json": {"worker_id": ex.worker_out if inside else ex.worker_in}},
+            False,
+        ),
+        ("DELETE", "/grids/{code}/workers/{worker_id}"): ({}, False),
+        ("POST", "/grid-workers"): ({"json": {"name": "new worker", "grids": [grid]}}, True),
+        ("POST", "/households"): ({"json": {"address": "new road 1", "lon": spot[0], "lat": spot[1]}}, True),
+        ("PUT", "/households/{household_id}"): (
+            {"json": {"address": "road 9", "lon": lon, "lat": lat, "version": version}},
+            False,
+        ),
+        ("PATCH", "/households/{household_id}"): ({"json": {"room": "9", "version": version}}, False),
+        ("DELETE", "/households/{household_id}"): ({}, False),
+        ("POST", "/persons"): ({"json": {"household_id": household, "name": "new person"}}, True),
+        ("PUT", "/persons/{person_id}"): (
+            {
+                "json": {
+                    "household_id": ex.persons[person][0],
+                    "name": "renamed",
+                    "relation": "head",
+                    "key_person": "petitioner",
+                    "version": ex.persons[person][1],
+                }
+            },
+            False,
+        ),
+        ("PATCH", "/persons/{person_id}"): (
+            {"json": {"name": "renamed", "version": ex.persons[person][1]}},
+            False,
+        ),
+        ("DELETE", "/persons/{person_id}"): ({}, False),
+        ("POST", "/perimeter/rules"): (
+            {
+                "json": {
+                    "region": w.street,
+                    "category": "bar",
+                    "school_levels": ["primary"],
+                    "distance_m": 100,
+                    "kind": "forbidden",
+                }
+            },
+            False,
+        ),
+        ("PUT", "/perimeter/rules/{rule_id}"): (
+            {
+                "json": {
+                    "region": w.street,
+                    "category": "internet_cafe",
+                    "school_levels": ["primary"],
+                    "distance_m": 150,
+                    "kind": "forbidden",
+                }
+            },
+            False,
+        ),
+        ("DELETE", "/perimeter/rules/{rule_id}"): ({}, False),
+        ("POST", "/perimeter/violations/record"): ({"params": {"school": str(ex.school)}}, False),
+        ("PATCH", "/perimeter/violations/recorded/{violation_id}"): (
+            {"json": {"status": "notified", "actor": "Li"}},
+            False,
+        ),
+        ("POST", "/perimeter/places/{place}/inspections"): (
+            {"json": {"inspector": "Li", "result": "compliant"}},
+            False,
+        ),
+        ("PUT", "/perimeter/inspections/{inspection_id}/photo"): (
+            {"files": {"file": ("p.png", PNG, "image/png")}},
+            False,
+        ),
+        ("POST", "/roads/cut"): (
+            {"json": {"method": "max_length", "max_length_m": 500, "roads": [ex.road]}},
+            False,
+        ),
+        ("POST", "/sections/{section_id}/split"): (
+            {"json": {"lon": ex.x0 + 0.01, "lat": ex.y0 + 0.01}},
+            False,
+        ),
+        ("POST", "/sections/{section_id}/assignments"): (
+            {"json": {"unit_id": ex.spare_unit, "valid_from": str(TODAY + timedelta(days=4000))}},
+            False,
+        ),
+        ("POST", "/assignments/{assignment_id}/end"): ({"json": {"valid_to": str(TODAY)}}, False),
+        ("POST", "/units"): ({"json": {"name": f"{w.tag} new unit"}}, False),
+        ("PATCH", "/units/{unit_id}"): ({"json": {"contact": "Li"}}, False),
+        ("DELETE", "/units/{unit_id}"): ({}, False),
+    }
+    if template == "/imports/{layer}" and layer:
+        name, content, media = import_file(layer, w, ex, inside, int(inside))
+        return {"files": {"file": (name, content, media)}}, layer in (
+            "communities",
+            "grids",
+            "buildings",
+            "grid_workers",
+            "households",
+            "persons",
+        )
+    return bodies.get((method, template))
