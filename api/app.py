@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api import errors, strict_params
+from api import errors, strict_params, workbench
 from api.cors import install_cors
 from api.headers import SecurityHeaders
 from api.security import enforce_policy
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Grid management (网格化管理): grids, the register (一册) and the map (一图)",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None,  # served with local assets by api.workbench.install
         # Every route, however it is added, is authenticated and checked against api/policy.py here.
         dependencies=[Depends(enforce_policy)],
     )
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     for router in ROUTERS:
         app.include_router(router, responses=errors.ERROR_RESPONSES)
+    workbench.install(app, errors.ERROR_RESPONSES)  # the pages (工作台), their assets, /docs and /redoc
     # The maps' Leaflet, markercluster and jQuery, from the xstatic packages (api/policy.py: public).
     for package, folder in PACKAGES.items():
         app.mount(f"{STATIC_PREFIX}/{package}", StaticFiles(directory=folder), name=f"static-{package}")

@@ -17,9 +17,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gis.settings import Settings
 
-HEAD_PREFIXES = ("/ogc",)
-# Headers a cross-origin script may read: the CRS of the features, the paging links.
-EXPOSED = ["Content-Crs", "Link", "Content-Length"]
+HEAD_PREFIXES = ("/ogc", "/tiles")
+# Headers a cross-origin script may read: the CRS of the features, the paging links and totals.
+EXPOSED = ["Content-Crs", "Link", "Content-Length", "X-Total-Count"]
 
 
 def install_cors(app: FastAPI, settings: Settings) -> None:

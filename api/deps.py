@@ -161,3 +161,18 @@ def get_conn(request: Request) -> Iterator[psycopg.Connection]:
 
 Conn = Annotated[psycopg.Connection, Depends(get_conn)]
 AppSettings = Annotated[Settings, Depends(get_settings)]
+
+
+def public_root(request: Request) -> str:
+    """Where clients reach the service, for the links the API writes (OGC, TileJSON): the configured
+    public URL, else the address of the socket the request came in on. Never the Host header: any
+    client writes that, and a link to evil.example in a cached or shared document sends the next
+    client (and its token) there."""
+    settings: Settings = request.app.state.settings
+    if settings.public_url:
+        return settings.public_url
+    host, port = request.scope.get("server") or (settings.host, settings.port)
+    scheme = request.scope.get("scheme", "http")
+    host = f"[{host}]" if ":" in host else host
+    default = {"http": 80, "https": 443}.get(scheme)
+    return f"{scheme}://{host}" + ("" if port in (None, default) else f":{port}")

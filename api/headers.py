@@ -5,7 +5,8 @@ The policy runs only the scripts the service writes itself: each map page's scri
 nonce made here for the request (``Nonce`` hands it to the route, layers/shell.py writes it), so a
 script that a name from the database smuggled into a page would not run even if its escaping
 failed. Styles stay inline-capable (Leaflet and the popups set them); plugins, <base>, framing by
-other sites and form posts elsewhere are refused.
+other sites and form posts elsewhere are refused. Nothing is loaded from another origin but the
+basemap's tiles: the API viewers' assets are local too.
 """
 
 from __future__ import annotations
@@ -25,20 +26,20 @@ NONCE_STATE = "csp_nonce"
 # Public files that hold no data: browsers may cache them. Everything else the service answers
 # (register, maps, exports, OGC items, audit, the sign-in form) is kept out of every cache.
 PUBLIC_PREFIXES = (f"{STATIC_PREFIX}/",)
-# FastAPI's API viewers: fixed pages (no stored data) whose scripts and styles come from a CDN.
+# The API viewers (Swagger UI, ReDoc): fixed pages (no stored data) written by FastAPI from the app's
+# configuration, with their scripts and styles served from /static/docs (api/workbench/docs.py).
 DOCS_PAGES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
-DOCS_CDN = "https://cdn.jsdelivr.net"
 
 
 def content_security_policy(nonce: str, images: list[str], docs: bool = False) -> str:
-    """The policy for one response; ``images`` are the basemap's tile origins."""
-    cdn = f" {DOCS_CDN}" if docs else ""
+    """The policy for one response; ``images`` are the basemap's tile origins. The API viewers differ
+    in one point only: ReDoc runs its search index in a worker it makes from a blob."""
     return "; ".join([
         "default-src 'self'",
-        f"script-src 'nonce-{nonce}'{cdn}",
-        f"style-src 'self' 'unsafe-inline'{cdn}{' https://fonts.googleapis.com' if docs else ''}",
-        " ".join(["img-src 'self' data:", *images, *(["https:"] if docs else [])]),
-        "font-src 'self' data:" + (" https://fonts.gstatic.com" if docs else ""),
+        f"script-src 'nonce-{nonce}'",
+        "style-src 'self' 'unsafe-inline'",
+        " ".join(["img-src 'self' data:", *images]),
+        "font-src 'self' data:",
         "connect-src 'self'",
         "worker-src 'self' blob:" if docs else "worker-src 'none'",
         "object-src 'none'",

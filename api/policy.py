@@ -91,8 +91,13 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/login"): Rule(PUBLIC),
     ("POST", "/login"): Rule(PUBLIC),
     ("POST", "/auth/revoke"): Rule(PUBLIC),  # ends only the session whose token is presented
+    # The workbench's sign-out form: public so that api/upload_guard.py lets its cookie-only post in;
+    # it revokes only a session that api/security.py authenticated (its cookie with its CSRF token).
+    ("POST", "/logout"): Rule(PUBLIC),
     ("GET", "/auth/me"): Rule(EVERYONE),
     ("GET", "/audit"): Rule(ADMINS),
+    # the workbench (工作台): the home page of the user's roles
+    ("GET", "/"): Rule(EVERYONE),
     # the division: communities and grids (一档)
     **_resource("/communities", "{code}", read=Rule(EVERYONE), write=Rule(ADMINS)),
     ("GET", "/communities/{code}/division"): Rule(EVERYONE),
@@ -168,6 +173,9 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"):
         Rule(ADMINS, layer_param="collection_id", layers=COLLECTIONS),
     ("GET", "/tiles/{layer}/{z}/{x}/{y}.mvt"): Rule(ADMINS, layer_param="layer", layers=TILE_LAYERS),
+    # a tile layer's TileJSON and tileset metadata: its extent is of the reader's rows, as its tiles
+    ("GET", "/tiles/{layer}/tilejson.json"): Rule(ADMINS, layer_param="layer", layers=TILE_LAYERS),
+    ("GET", "/tiles/{layer}/tileset"): Rule(ADMINS, layer_param="layer", layers=TILE_LAYERS),
 }
 
 # Routes that are not FastAPI operations: the OpenAPI document and its viewers, and the static

@@ -11,6 +11,8 @@ in a transaction of their own, whoever raised them).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import Annotated
 from urllib.parse import quote
@@ -28,28 +30,62 @@ from gis.errors import InvalidInput
 __all__ = ["client_address"]  # re-exported: the routes take the client's address from here
 TOKEN_COOKIE = "gridmap_token"
 SAFE_METHODS = frozenset({"GET", "HEAD"})
+# The workbench's forms post with the login cookie; each carries this field (or an htmx request this
+# header), derived from the cookie's token: a page of another site can neither read nor compute it.
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 CODE_RE = re.compile(r"[0-9]{6,15}")
 
 # Declares the scheme in the OpenAPI document (Swagger's Authorize button); the check is below.
 bearer = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
-def presented_token(request: Request, header_token: str | None) -> str | None:
-    """The bearer token, or on safe methods the login cookie (never for writes: that would invite
-    cross-site request forgery)."""
-    if header_token:
-        return header_token
-    if request.method in SAFE_METHODS:
-        return request.cookies.get(TOKEN_COOKIE) or None
+def csrf_token(token: str, secret_key: str) -> str:
+    """The CSRF token of a session: an HMAC of its login token under the settings' secret key."""
+    return hmac.new(secret_key.encode(), b"csrf:" + token.encode(), hashlib.sha256).hexdigest()
+
+
+async def presented_csrf(request: Request) -> str | None:
+    """The CSRF token a cookie-authenticated write carries (the form field or the header), else None.
+    The form is read only for a write that comes with the login cookie and no bearer token; FastAPI
+    keeps the parsed form for the route's own Form parameters."""
+    if (request.method in SAFE_METHODS or TOKEN_COOKIE not in request.cookies
+            or request.headers.get("authorization")):
+        return None
+    header = request.headers.get(CSRF_HEADER)
+    if header:
+        return header
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() in FORM_TYPES:
+        value = (await request.form()).get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
     return None
 
 
+def presented_token(request: Request, header_token: str | None, csrf: str | None = None) -> str | None:
+    """The bearer token; on safe methods the login cookie; on writes the login cookie only beside
+    the session's CSRF token (a cookie alone would invite cross-site request forgery)."""
+    if header_token:
+        return header_token
+    cookie = request.cookies.get(TOKEN_COOKIE) or None
+    if request.method in SAFE_METHODS or cookie is None:
+        return cookie
+    if csrf is None:
+        return None
+    expected = csrf_token(cookie, request.app.state.settings.secret_key)
+    if not hmac.compare_digest(csrf.encode(), expected.encode()):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "the form's CSRF token does not match this session: "
+                                                        "reload the page and send it again")
+    return cookie
+
+
 def current_user(request: Request, conn: Conn,
-                 header_token: Annotated[str | None, Depends(bearer)]) -> Principal | None:
+                 header_token: Annotated[str | None, Depends(bearer)],
+                 csrf: Annotated[str | None, Depends(presented_csrf)]) -> Principal | None:
     """The caller, or None when no (live) token was presented. Also makes the rest of the request's
     transaction act for this user: the database derives them from the token's hash, not from a user
     id the service could set to anyone."""
-    token = presented_token(request, header_token)
+    token = presented_token(request, header_token, csrf)
     settings = request.app.state.settings
     principal = accounts.authenticate(conn, token, settings.secret_key) if token else None
     accounts.act_as(conn, principal, client_address(request))

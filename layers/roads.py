@@ -65,11 +65,22 @@ def _group(name: str, features: list[dict[str, Any]], colour: str, dashed: bool)
     return group
 
 
+def coverage_lines(totals: dict[str, Any], units: int) -> list[str]:
+    """The map's summary lines from a coverage row (gis.roads.coverage.coverage_of), in metres to the
+    decimetre as the API and the CLI give them: the map never adds its features up itself."""
+    pct = totals.get("assigned_pct")
+    return [f"{totals['sections']} 段 sections, 总长 total {totals['total_m']:,.1f} m",
+            f"已分配 assigned: {totals['assigned_m']:,.1f} m ({'-' if pct is None else f'{pct:.1f}%'}), "
+            f"{units} 个单位 units"]
+
+
 def road_sections_map(sections: dict[str, Any], on: date, settings: Settings,
-                      title: str = "责任路段图 Road sections by responsible unit") -> folium.Map:
+                      title: str = "责任路段图 Road sections by responsible unit",
+                      totals: dict[str, Any] | None = None) -> folium.Map:
     """The map of a FeatureCollection of sections (properties as gis.roads.sections.sections_geojson gives:
     code, road_name, from_desc, to_desc, length_m, unit_id, unit_name, contact, phone, valid_from,
-    valid_to, duty_day) held on ``on``; with no sections it shows ``settings``' region, on its basemap."""
+    valid_to, duty_day) held on ``on``, summed up by ``totals`` (a row of gis.roads.coverage; without
+    it the map prints no lengths); with no sections it shows ``settings``' region, on its basemap."""
     if sections.get("type") != "FeatureCollection":
         raise ValueError("road_sections_map needs a GeoJSON FeatureCollection")
     features = [{"type": "Feature", "geometry": f["geometry"],
@@ -92,13 +103,8 @@ def road_sections_map(sections: dict[str, Any], on: date, settings: Settings,
         _group(label, free, UNASSIGNED_COLOUR, dashed=True).add_to(m)
         entries.append(LegendEntry(label, "line", UNASSIGNED_COLOUR))
     LayerControl(collapsed=False).add_to(m)
-    total = sum(p["length_m"] for p in props)
-    assigned = sum(p["length_m"] for p in props if p.get("unit_id") is not None)
-    pct = f"{100 * assigned / total:.1f}%" if total else "-"
     page = figure(m)
-    page.html.add_child(title_box(title, [
-        f"日期 on: {on.isoformat()}", f"{len(props)} 段 sections, {total / 1000:.2f} km",
-        f"已分配 assigned: {assigned / 1000:.2f} km ({pct}), {len(colours)} 个单位 units"]),
-        name="gridmap_title")
+    lines = coverage_lines(totals, len(colours)) if totals else [f"{len(colours)} 个单位 units"]
+    page.html.add_child(title_box(title, [f"日期 on: {on.isoformat()}", *lines]), name="gridmap_title")
     page.html.add_child(legend(entries, "责任单位 units"), name="gridmap_legend")
     return m

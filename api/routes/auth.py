@@ -80,6 +80,23 @@ def revoke(conn: Conn, settings: AppSettings, request: Request,
     return response
 
 
+@router.post("/logout", summary="Sign out from the workbench's form: revoke the cookie's token",
+             status_code=status.HTTP_303_SEE_OTHER,
+             responses={303: {"description": "Signed out: on to the sign-in form"}})
+def logout(conn: Conn, settings: AppSettings, request: Request, user: CurrentUser,
+           header_token: Annotated[str | None, Depends(bearer)],
+           csrf_token: Annotated[str, Form(description="the page's CSRF token")] = "",
+           ) -> Response:
+    # Ends only a session api/security.py authenticated: a bearer token, or the login cookie beside
+    # its CSRF token (a wrong token was refused there with 403). A cookie alone ends nothing.
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    presented = header_token or request.cookies.get(TOKEN_COOKIE)
+    if user is not None and presented:
+        accounts.revoke_token(conn, presented, settings.secret_key)
+        response.delete_cookie(TOKEN_COOKIE, path="/")
+    return response
+
+
 @router.get("/auth/me", response_model=MeOut, summary="The signed-in user and their grants")
 def me(user: CurrentUser) -> dict[str, Any]:
     assert user is not None  # the policy lets no anonymous caller through
@@ -119,7 +136,7 @@ def _local_target(target: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse, summary="The sign-in form for browsers")
-def login_form(next: str = "/maps/") -> HTMLResponse:
+def login_form(next: str = "/") -> HTMLResponse:
     return HTMLResponse(_FORM.format(error="", next=html.escape(_local_target(next))))
 
 
@@ -128,7 +145,7 @@ def login_form(next: str = "/maps/") -> HTMLResponse:
                         401: {"description": "Wrong name or password: the form again",
                               "content": {"text/html": {}}}})
 def login(conn: Conn, settings: AppSettings, request: Request, username: Annotated[str, Form()],
-          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/maps/") -> Response:
+          password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
     target = _local_target(next)
     redirect = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     try:

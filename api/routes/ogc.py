@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import URL
 
-from api.deps import Conn
+from api.deps import Conn, public_root
 from api.errors import error_body
 from api.routes.ogc_openapi import GEOJSON, JSON, OPENAPI, openapi_document, property_schema
 from gis.errors import InvalidInput, NotFound, Problem
@@ -61,29 +61,14 @@ def _visible_one(request: Request, conn: Conn, collection_id: str) -> Collection
     return found
 
 
-def _root(request: Request) -> str:
-    """Where clients reach the service, for the links the API writes: the configured public URL, else
-    the address of the socket the request came in on. Never the Host header: any client writes that,
-    and a link to evil.example in a cached or shared document sends the next client there."""
-    public: str | None = request.app.state.settings.public_url
-    if public:
-        return public
-    settings = request.app.state.settings
-    host, port = request.scope.get("server") or (settings.host, settings.port)
-    scheme = request.scope.get("scheme", "http")
-    host = f"[{host}]" if ":" in host else host
-    default = {"http": 80, "https": 443}.get(scheme)
-    return f"{scheme}://{host}" + ("" if port in (None, default) else f":{port}")
-
-
 def _base(request: Request) -> str:
-    return _root(request) + router.prefix
+    return public_root(request) + router.prefix
 
 
 def _this_url(request: Request) -> URL:
     """The request's own URL (path and query) on the public root, not on the Host it was sent to."""
     query = request.url.query
-    return URL(_root(request) + request.url.path + (f"?{query}" if query else ""))
+    return URL(public_root(request) + request.url.path + (f"?{query}" if query else ""))
 
 
 def _bad_request(exc: InvalidInput) -> JSONResponse:

@@ -123,4 +123,7 @@ def road_map(conn: Conn, settings: AppSettings, nonce: Nonce, contacts: Contacts
     day = on or date.today()
     data = roads.sections_geojson(conn, on=day, community=community, limit=MAP_SECTION_LIMIT,
                                   contacts=contacts)
-    return HTMLResponse(render_html(road_sections_map(data, day, settings), inline=inline, nonce=nonce))
+    # The summary is the coverage row the API and the CLI give, not a sum over the drawn features.
+    totals = road_coverage.coverage_of(conn, day, community)
+    page = road_sections_map(data, day, settings, totals=totals)
+    return HTMLResponse(render_html(page, inline=inline, nonce=nonce))

@@ -170,8 +170,8 @@ def api_world(database_url: str) -> Iterator[World]:
 
 @pytest.fixture(scope="module")
 def extras(database_url: str, api_world: World) -> Iterator:
-    """The roads and perimeter objects beside the committed world (tests/access/matrix_cases.py)."""
-    from tests.access.matrix_cases import build_extras, remove_extras
+    """The roads and perimeter objects beside the committed world (tests/access/matrix_world.py)."""
+    from tests.access.matrix_world import build_extras, remove_extras
 
     with psycopg.connect(database_url) as c:
         made = build_extras(c, api_world)

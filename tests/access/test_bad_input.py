@@ -74,7 +74,7 @@ def hostile_requests(spec: dict, w, box: str):
 
 
 def test_hostile_parameters(app, api, dry_api, api_world, bearer, database_url) -> None:
-    from tests.access.matrix_cases import build_extras
+    from tests.access.matrix_world import build_extras
 
     spec, w = app.openapi(), api_world
     before = counts(database_url)

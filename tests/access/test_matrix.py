@@ -160,7 +160,7 @@ def test_rows_answered_are_the_readers_scope(dry_api, api_world, extras, tokens,
                     wrong.append(f"GET {url} as {name}: {r.status_code} {r.text[:120]}")
                     continue
                 compared += 1
-                problem = compare(template, layer, r.content, user, owner)
+                problem = compare(template, layer, r.content, user, owner, url)
                 if problem:
                     wrong.append(f"GET {url} as {name}: {problem}")
     print(f"\nFIGURES rows vs scope: {compared} answers compared row by row with the reader's scope "

@@ -22,7 +22,15 @@ from tests.access.matrix_cases import path_values
 CHECKS = [response_schema_conformance, content_type_conformance, status_code_conformance]
 # Found by this run in routes owned elsewhere, reported to their owners; printed, not failed. Remove
 # an entry once fixed (a fixed entry is reported as such).
-KNOWN: dict[str, str] = {}  # findings accepted for now, with the reason; keep empty
+KNOWN: dict[str, str] = {  # findings accepted for now, with the reason; keep empty
+    # Seen once the GETs named real objects (issue 10, class 12); the routes are owned elsewhere.
+    "GET /communities/{code}/division [200]: - ST105 Undocumented Content-Type":
+        "answers application/json or application/geo+json; api/routes/communities.py declares neither",
+    "GET /exports/{layer} [200]: - ST105 Undocumented Content-Type":
+        "answers geojson/gpkg/zip/csv/xlsx; api/routes/imports.py declares none of them",
+    "GET /ogc/collections/{collection_id}/queryables [200]: - ST105 Undocumented Content-Type":
+        "answers application/schema+json, undeclared in api/routes/ogc.py",
+}
 MAX_EXAMPLES = int(os.environ.get("GRIDMAP_FUZZ_EXAMPLES", "4"))  # per operation: keeps the suite fast
 
 
@@ -62,8 +70,8 @@ def test_openapi_fuzz_finds_no_5xx_and_no_schema_violation(dry_api, api_world, e
             method, path = case.operation.method.upper(), case.operation.path
             where = f"{method} {path}"
             tries[path] += 1
-            if method == "GET" and case.path_parameters and tries[path] % 2 == 0:
-                # Every other GET names real objects: generated codes and ids find nothing, and the
+            if method == "GET" and case.path_parameters and tries[path] % 4 != 1:
+                # Three GETs in four name real objects: generated codes and ids find nothing, and the
                 # status mix would then say nothing about whether the reads are answered.
                 real = real_objects(path, api_world, extras)
                 case.path_parameters = {k: real[k] for k in case.path_parameters}

@@ -1,0 +1,62 @@
+"""What a user may open: links checked against api/policy.py and the user's scopes before they are
+shown, so no link on a page leads to a 403."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from api.policy import POLICY, PUBLIC_PATHS
+from api.workbench.i18n import N_
+from gis.access.accounts import Principal
+from gis.access.roles import COUNTS
+
+
+@dataclass(frozen=True)
+class Link:
+    label: str  # a msgid: translated where the page is rendered
+    href: str
+
+
+def allowed(user: Principal, template: str, code: str | None = None) -> bool:
+    """Whether ``user`` may GET the route ``template`` (filled with ``code`` for ``{code}``)."""
+    if template in PUBLIC_PATHS:
+        return True
+    rule = POLICY.get(("GET", template))
+    if rule is None:
+        return False
+    if rule.public:
+        return True
+    roles = rule.roles & user.roles
+    if not roles:
+        return False
+    return code is None or user.covers(code, roles)
+
+
+def link(user: Principal, label: str, template: str, code: str | None = None) -> Link | None:
+    """The link, if the user may follow it."""
+    if not allowed(user, template, code):
+        return None
+    return Link(label, re.sub(r"\{code\}", code or "", template))
+
+
+def counts_whole(user: Principal, code: str) -> bool:
+    """Whether the user's counting scopes hold the whole area ``code``: its figures are then whole.
+    A grid worker's community (her scope lies inside it) is not: its sums would show her grid alone,
+    so the page shows "—" rather than a number that looks like the community's."""
+    return any(g.role in COUNTS and code.startswith(g.scope) for g in user.grants)
+
+
+# The menu (label msgid, route): each entry shown only to the roles api/policy.py lets open it.
+MENU: tuple[tuple[str, str], ...] = (
+    (N_("首页"), "/"),
+    (N_("地图"), "/maps/"),
+    (N_("校园周边地图"), "/maps/perimeter"),
+    (N_("责任路段地图"), "/maps/roads"),
+    (N_("审计日志"), "/audit"),
+    (N_("接口文档"), "/docs"),
+)
+
+
+def menu(user: Principal) -> list[Link]:
+    return [item for label, template in MENU if (item := link(user, label, template)) is not None]

@@ -1,0 +1,166 @@
+"""The workbench in headless Chromium with the network cut (only the app on 127.0.0.1 answers), at an
+office PC's 1366×768 and a phone's 390×844: each role signs in at /login and lands on its home page
+with no console error (a CSP violation is one), every link of the page answers 200, nothing scrolls
+sideways on the phone, tap targets are at least 40 px; signing out revokes the token; /docs draws
+the operations with its local Swagger UI. Screenshots go to tests/workbench/artefacts/ (gitignored)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.environ.get("CI"),
+                                reason="chromium not installed")
+ARTEFACTS = Path(__file__).parent / "artefacts"
+SIZES = {"pc": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
+ROLES = ["worker", "admin", "inspector", "planner", "viewer"]
+
+
+@pytest.fixture(scope="module")
+def base_url(app, street, serve_app) -> Iterator[str]:
+    with serve_app(app) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    with playwright_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+class Tab:
+    """A page in a fresh context whose requests off 127.0.0.1 are aborted and whose console errors,
+    page errors and blocked requests are kept."""
+
+    def __init__(self, browser, size: str) -> None:
+        self.context = browser.new_context(viewport=SIZES[size], locale="zh-CN")  # a Chinese PC
+        self.page = self.context.new_page()
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+        def route(r) -> None:
+            if urlparse(r.request.url).hostname == "127.0.0.1":
+                r.continue_()
+            else:
+                self.blocked.append(r.request.url)
+                r.abort()
+
+        self.page.route("**/*", route)
+
+    def js(self, script: str):
+        return self.page.evaluate(script)
+
+    def wait(self, predicate: str, timeout_s: float = 20) -> None:
+        """Polls a JS predicate (wait_for_function evaluates with eval(), which the CSP refuses)."""
+        deadline = time.monotonic() + timeout_s
+        while not self.js(predicate):
+            assert time.monotonic() < deadline, f"timed out waiting for {predicate}"
+            self.page.wait_for_timeout(100)
+
+    def shot(self, name: str) -> None:
+        ARTEFACTS.mkdir(exist_ok=True)
+        self.page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
+
+    def clean(self) -> None:
+        assert self.errors == [] and self.blocked == []
+
+
+@pytest.fixture
+def tab(browser) -> Iterator:
+    tabs: list[Tab] = []
+
+    def make(size: str) -> Tab:
+        tabs.append(Tab(browser, size))
+        return tabs[-1]
+
+    yield make
+    for t in tabs:
+        t.context.close()
+
+
+def sign_in(t: Tab, base_url: str, username: str, password: str) -> None:
+    t.page.goto(base_url + "/", wait_until="load")
+    assert urlparse(t.page.url).path == "/login"
+    t.page.fill("input[name=username]", username)
+    t.page.fill("input[name=password]", password)
+    with t.page.expect_navigation():
+        t.page.click("button[type=submit]")
+    assert t.page.url == base_url + "/"
+
+
+_TARGETS = "header a, header button, nav a, .links a, dd a"
+_SMALL_TARGETS = "() => Array.from(document.querySelectorAll('" + _TARGETS + """'))
+    .map(e => [e.textContent.trim(), e.getBoundingClientRect()])
+    .filter(([, r]) => r.height < 40 || r.width < 40).map(([t, r]) => `${t} ${r.width}x${r.height}`)"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+@pytest.mark.parametrize("role", ROLES)
+def test_home_page_of_each_role(tab, base_url, street, password, role, size):
+    t = tab(size)
+    sign_in(t, base_url, street.users[role], password)
+    assert t.js("() => document.documentElement.lang") == "zh-CN"
+    assert t.page.locator("header .user").text_content() == street.users[role]
+    assert t.js("() => document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
+    assert t.js(_SMALL_TARGETS) == []
+    t.shot(f"home-{role}-{size}")
+    links = t.js("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
+    assert links
+    for href in dict.fromkeys(links):
+        r = t.context.request.get(href)
+        assert r.status == 200, (href, r.status)
+    t.clean()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_sign_out_revokes_the_token(tab, base_url, street, password, size):
+    t = tab(size)
+    sign_in(t, base_url, street.users["worker"], password)
+    cookie = next(c for c in t.context.cookies() if c["name"] == "gridmap_token")
+    with t.page.expect_navigation():
+        t.page.click("form.signout button[type=submit]")
+    assert urlparse(t.page.url).path == "/login"
+    t.context.add_cookies([cookie])  # the old cookie, put back
+    t.page.goto(base_url + "/", wait_until="load")
+    assert urlparse(t.page.url).path == "/login" and t.page.locator("input[name=password]").count() == 1
+    t.clean()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_english_page(tab, base_url, street, password, size):
+    t = tab(size)
+    sign_in(t, base_url, street.users["worker"], password)
+    with t.page.expect_navigation():
+        t.page.click("a.lang")
+    assert t.js("() => document.documentElement.lang") == "en"
+    assert "Sign out" in (t.page.locator("form.signout").text_content() or "")
+    assert t.js("() => document.documentElement.scrollWidth <= window.innerWidth")
+    t.shot(f"home-worker-en-{size}")
+    t.clean()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_api_docs_offline(tab, base_url, size):
+    t = tab(size)
+    t.page.goto(base_url + "/docs", wait_until="load")
+    t.wait("() => document.querySelectorAll('.opblock').length > 20")
+    assert t.js("() => !!document.querySelector('.opblock-summary-path[data-path=\"/stats\"]')")
+    t.shot(f"docs-{size}")
+    t.clean()
+    t.page.goto(base_url + "/redoc", wait_until="load")
+    t.wait("() => document.querySelectorAll('[data-section-id^=\"operation/\"]').length > 20")
+    t.clean()
