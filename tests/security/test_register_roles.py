@@ -117,8 +117,9 @@ def test_ogc_items_hold_only_her_grid(api, auth, hers) -> None:  # noqa: F811
 
 
 def test_tiles_hold_only_her_grid(api, auth, owner, extras: Extras, hers, tmp_path) -> None:  # noqa: F811
-    """Every tile (z13) holding a household of the world, read back with GDAL's MVT driver."""
-    z = 13
+    """Every tile (z16: one point per household from z15 up) holding a household of the world, read back
+    with GDAL's MVT driver."""
+    z = 16
     points = owner.execute("SELECT DISTINCT ST_X(geom), ST_Y(geom) FROM household").fetchall()
     seen: set[int] = set()
     for x, y in {tile_of(lon, lat, z) for lon, lat in points}:
