@@ -81,8 +81,8 @@ def revoke(conn: Conn, settings: AppSettings, request: Request,
 
 
 @router.post("/logout", summary="Sign out from the workbench's form: revoke the cookie's token",
-             status_code=status.HTTP_303_SEE_OTHER,
-             responses={303: {"description": "Signed out: on to the sign-in form"}})
+             status_code=status.HTTP_303_SEE_OTHER, response_class=RedirectResponse,
+             responses={303: {"description": "Signed out: on to the sign-in form", "content": None}})
 def logout(conn: Conn, settings: AppSettings, request: Request, user: CurrentUser,
            header_token: Annotated[str | None, Depends(bearer)],
            csrf_token: Annotated[str, Form(description="the page's CSRF token")] = "",
