@@ -3,8 +3,10 @@ list, downloads, and the version an edit is based on (ETag / If-Match)."""
 
 # No `from __future__ import annotations`: FastAPI reads the fields of AreaQuery and Paging from the
 # __init__ of subclasses defined in other modules, where these names would not resolve as strings.
+import re
 from dataclasses import dataclass
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import Header, Path, Query, Response
 from pydantic import Field
@@ -68,6 +70,14 @@ def tagged(response: Response, row: dict) -> dict:
     return row
 
 
+def content_disposition(filename: str) -> str:
+    """An attachment header for any file name (RFC 6266): an ASCII fallback with quotes, slashes and
+    control characters replaced, and the name itself percent-encoded in ``filename*`` (Chinese names
+    arrive intact; nothing in a name can end the header or add another)."""
+    fallback = re.sub(r'[^A-Za-z0-9._-]', "_", filename) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def download(body: bytes, media_type: str, filename: str) -> Response:
     return Response(body, media_type=media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+                    headers={"Content-Disposition": content_disposition(filename)})

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
 from api.headers import Nonce
-from api.params import XLSX
+from api.params import XLSX, content_disposition
 from gis.perimeter import rules as perimeter_rules
 from gis.perimeter.check import Scope, violation_listing
 from gis.perimeter.export import MEDIA_TYPES, Listing, Stream, rows, xlsx_bytes
@@ -48,7 +48,7 @@ def listing_response(conn: Conn, streams: Streams, listing: Listing, fmt: str, n
     """A listing in ``fmt``: CSV, GeoJSON and JSON streamed as PostgreSQL produces them (the first
     chunk is read here, so a failing query is still an error response, not a cut-off body); XLSX
     built whole. CSV and XLSX are downloads named ``name``."""
-    download = ({"Content-Disposition": f'attachment; filename="{name}.{fmt}"'}
+    download = ({"Content-Disposition": content_disposition(f"{name}.{fmt}")}
                 if fmt in ("csv", "xlsx") else {})
     if fmt == "xlsx":
         return Response(content=xlsx_bytes(rows(conn, listing), listing), media_type=XLSX, headers=download)
