@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -110,6 +110,28 @@ def _stored_duplicates(conn: psycopg.Connection, spec: LayerSpec) -> list[Proble
     return problems
 
 
+def with_vocabularies(conn: psycopg.Connection, spec: LayerSpec) -> LayerSpec:
+    """``spec`` with each table-kept vocabulary as it stands now: its codes as the field's choices, and
+    its Chinese names taken as their codes (before the field's own normalising)."""
+    if not any(f.vocabulary_sql for f in spec.fields):
+        return spec
+    fields = []
+    for f in spec.fields:
+        if f.vocabulary_sql is None:
+            fields.append(f)
+            continue
+        rows = conn.execute(f.vocabulary_sql).fetchall()  # type: ignore[arg-type]
+        names = {str(name): str(code) for code, name in rows}
+
+        def normalise(value: str, names: dict[str, str] = names,
+                      own: Callable[[str], str] | None = f.normalise) -> str:
+            key = value.strip()
+            return names.get(key) or (own(key) if own else key)
+
+        fields.append(replace(f, choices=tuple(str(code) for code, _ in rows), normalise=normalise))
+    return replace(spec, fields=tuple(fields))
+
+
 def load_frame(conn: psycopg.Connection, spec: LayerSpec, frame: pd.DataFrame, *,
                crs: str | None = None, field_map: dict[str, str] | None = None,
                region_bbox: BBox = CHINA_BBOX, progress: Progress | None = None) -> ImportReport:
@@ -119,6 +141,7 @@ def load_frame(conn: psycopg.Connection, spec: LayerSpec, frame: pd.DataFrame, *
     ``field_map``: field -> column name, e.g. {"ref": "osm_id", "category": "type"}.
     Raises InvalidInput with every problem found (row, field, reason); nothing is written then.
     """
+    spec = with_vocabularies(conn, spec)
     typed = validated_rows(spec, frame, crs=crs, field_map=dict(field_map or {}), region_bbox=region_bbox)
     report = ImportReport(layer=spec.name, rows=len(typed))
     with conn.transaction():

@@ -31,6 +31,9 @@ class Field:
     kind: FieldKind = "text"
     required: bool = False
     choices: tuple[str, ...] | None = None  # a vocabulary; values outside it are refused
+    # A vocabulary kept as a table (code, Chinese name), read when an import starts: a province adds
+    # its own place categories as data (`gridmap rules add`), and they are importable at once.
+    vocabulary_sql: str | None = None
     check: Callable[[str], str | None] | None = None  # returns the reason a value is wrong, or None
     # The same check over a whole column (reason or None per row), for fields checked in bulk.
     check_column: Callable[[pd.Series], pd.Series] | None = None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from gis.areas import by_geometry
 from gis.interop.layerspec import Field, LayerSpec
@@ -102,7 +103,9 @@ PLACES = LayerSpec(
     description="Places (经营场所): name, category, address, entrance point; optionally one licence",
     fields=(
         Field("name", required=True, aliases=("店名", "名称", "场所名称")),
-        _coded("category", PLACE_CATEGORIES, _CATEGORY_NAMES, aliases=("类别", "行业", "业态")),
+        # The categories are data (place_category): a province adds its own with `gridmap rules add`.
+        replace(_coded("category", PLACE_CATEGORIES, _CATEGORY_NAMES, aliases=("类别", "行业", "业态")),
+                vocabulary_sql="SELECT code, name_zh FROM place_category ORDER BY code"),
         Field("address", aliases=("地址",)),
         *_LICENCE_FIELDS,
     ),

@@ -152,3 +152,26 @@ def test_geometry_of_the_fixture() -> None:
         x, y = offset(lon, edge, 0, metres)
         assert GEOD.inv(x, y, x, edge)[2] == pytest.approx(metres, abs=1e-6)
         assert shapely.Point(x, y).distance(campus(lon, lat)) > 0
+
+
+def test_places_of_a_provinces_own_category_import_by_its_chinese_name(gridmap, rules_db, tmp_path) -> None:
+    """The import reads the category vocabulary from the table: a category added with `rules add`
+    is importable at once, by code or by its Chinese name; an unknown one is refused by row."""
+    gridmap("rules", "add", "--region", "43", "--category", "escape_room", "--category-name", "密室逃脱",
+            "--level", "middle", "--distance", "200", "--kind", "licence_required")
+    lon, lat = CHENZHOU
+    good = tmp_path / "places.csv"
+    good.write_text("id,名称,类别,lon,lat\n"
+                    f"ER1,谜境密室,密室逃脱,{lon + 0.003},{lat}\n"
+                    f"ER2,逃出生天,escape_room,{lon + 0.004},{lat}\n", encoding="utf-8")
+    gridmap("import", "places", str(good), "--id-field", "id")
+    with psycopg.connect(rules_db) as c:
+        stored = c.execute("SELECT ref, category FROM place WHERE ref LIKE 'ER%' ORDER BY ref").fetchall()
+    assert stored == [("ER1", "escape_room"), ("ER2", "escape_room")]
+    bad = tmp_path / "bad.csv"
+    bad.write_text(f"id,名称,类别,lon,lat\nZZ1,某店,不存在的类别,{lon},{lat}\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRIDMAP_")}
+    r = subprocess.run([GRIDMAP, "import", "places", str(bad), "--id-field", "id"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=120,
+                       env=env | {"GRIDMAP_DATABASE_URL": rules_db})
+    assert r.returncode == 2 and "category" in r.stderr and "Traceback" not in r.stderr
