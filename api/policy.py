@@ -98,6 +98,9 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/audit"): Rule(ADMINS),
     # the workbench (工作台): the home page of the user's roles
     ("GET", "/"): Rule(EVERYONE),
+    # its household pages share GET /households and /households/{household_id} with the API (rows
+    # below); the edit form posts here (cookie and CSRF token, api/security.py)
+    ("POST", "/households/{household_id}"): Rule(REGISTER),
     # the division: communities and grids (一档)
     **_resource("/communities", "{code}", read=Rule(EVERYONE), write=Rule(ADMINS)),
     ("GET", "/communities/{code}/division"): Rule(EVERYONE),

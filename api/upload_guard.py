@@ -3,8 +3,9 @@
 FastAPI reads (and for a multipart upload, spools to disk) the whole body before any dependency
 runs, so an anonymous 50 MB upload used to be received in full only to get its 401. This ASGI
 middleware runs first: a request with a body to a route that is not public (api/policy.py) must
-declare its length, stay under the upload limit, and carry a bearer token that authenticates, or it
-is answered at once, its body never read. The full policy check still runs later (api/security.py):
+declare its length, stay under the upload limit, and carry a bearer token or a login cookie (the
+workbench's forms) that authenticates, or it is answered at once, its body never read. The full
+policy check still runs later (api/security.py, which also wants the CSRF token beside the cookie):
 this only decides who may make the server read a body at all.
 """
 
@@ -17,11 +18,13 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
+from starlette.requests import cookie_parser
 from starlette.routing import compile_path
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import error_body
 from api.policy import POLICY
+from api.security import TOKEN_COOKIE
 from gis.access import accounts
 
 MULTIPART_SLACK = 1024 * 1024  # the multipart envelope around an upload of the largest allowed size
@@ -51,12 +54,21 @@ class UploadGuard:
         if int(length) > limit_mb * 1024 * 1024 + MULTIPART_SLACK:
             return JSONResponse(error_body(f"the upload is larger than the limit of {limit_mb} MB "
                                            "(GRIDMAP_MAX_UPLOAD_MB)"), status_code=413)
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip() or not await run_in_threadpool(
-                _authenticates, scope["app"], token.strip()):
+        token = _presented(headers)
+        if token is None or not await run_in_threadpool(_authenticates, scope["app"], token):
             return JSONResponse(error_body("not authenticated: sign in at POST /auth/token"),
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return None
+
+
+def _presented(headers: Headers) -> str | None:
+    """The bearer token, else (no Authorization header at all) the login cookie."""
+    authorization = headers.get("authorization")
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        return token.strip() or None if scheme.lower() == "bearer" else None
+    # parsed as Request.cookies parses it, so both see the same token
+    return cookie_parser(headers.get("cookie", "")).get(TOKEN_COOKIE) or None
 
 
 def _has_body(headers: Headers) -> bool:

@@ -82,7 +82,9 @@ class HouseholdPut(HouseholdIn):
 class HouseholdQuery(AreaQuery):
     placement: Placement | None = None
     poverty: Annotated[str | None, Query(max_length=50, description="a status, or any")] = None
-    q: Annotated[str | None, Query(max_length=200, description="in the address or ref")] = None
+    q: Annotated[str | None, Query(max_length=200, description=(
+        "in the address, ref, building-unit-room or a member's name; or the last 4 characters of a "
+        "member's ID number or phone"))] = None
 
 
 @router.post("/households", response_model=HouseholdDetail, status_code=status.HTTP_201_CREATED)

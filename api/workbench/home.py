@@ -131,4 +131,5 @@ def home(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -> HTMLRes
     return page(request, user, lang, "home.html", N_("工作台"),
                 grids=worker_grids(conn, user) if WORKER in user.roles else None,
                 communities=admin_communities(conn, user) if ADMIN in user.roles else None,
-                streets=street_maps(conn, user), maps=map_links(user))
+                streets=street_maps(conn, user), maps=map_links(user),
+                search=link(user, N_("查找住户"), "/households"))

@@ -50,6 +50,7 @@ def counts_whole(user: Principal, code: str) -> bool:
 # The menu (label msgid, route): each entry shown only to the roles api/policy.py lets open it.
 MENU: tuple[tuple[str, str], ...] = (
     (N_("首页"), "/"),
+    (N_("住户查询"), "/households"),
     (N_("地图"), "/maps/"),
     (N_("校园周边地图"), "/maps/perimeter"),
     (N_("责任路段地图"), "/maps/roads"),

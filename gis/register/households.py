@@ -102,9 +102,19 @@ def _household_filters(grid: str | None, community: str | None, placement: str |
             conds.append(sql.SQL(
                 "EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id AND p.poverty = %(poverty)s)"))
             params["poverty"] = poverty
-    if q:
-        conds.append(sql.SQL("(h.address ILIKE %(q)s OR h.ref ILIKE %(q)s)"))
+    if q and q.strip():
+        # The address, ref, building-unit-room, a member's name (the head's among them), or the
+        # last four characters of a member's ID number or phone; a member row is one the caller's
+        # row-level security lets them see.
+        q = q.strip()
+        conds.append(sql.SQL(
+            """(h.address ILIKE %(q)s OR h.ref ILIKE %(q)s
+                OR concat_ws('-', h.building, h.unit, h.room) ILIKE %(q)s
+                OR EXISTS (SELECT 1 FROM person p WHERE p.household_id = h.id
+                           AND (p.name ILIKE %(q)s OR right(p.id_number, 4) = %(last4)s
+                                OR right(p.phone, 4) = %(last4)s)))"""))
         params["q"] = like(q)
+        params["last4"] = q.upper() if len(q) == 4 else None
     return sql.SQL(" AND ").join(conds), params
 
 

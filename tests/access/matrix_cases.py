@@ -207,6 +207,8 @@ def write_request(
             False,
         ),
         ("PATCH", "/households/{household_id}"): ({"json": {"room": "9", "version": version}}, False),
+        # the workbench's edit form (a bearer token needs no CSRF token)
+        ("POST", "/households/{household_id}"): ({"data": {"room": "8", "version": version}}, False),
         ("DELETE", "/households/{household_id}"): ({}, False),
         ("POST", "/persons"): ({"json": {"household_id": household, "name": "new person"}}, True),
         ("PUT", "/persons/{person_id}"): (

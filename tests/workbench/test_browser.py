@@ -164,3 +164,38 @@ def test_api_docs_offline(tab, base_url, size):
     t.page.goto(base_url + "/redoc", wait_until="load")
     t.wait("() => document.querySelectorAll('[data-section-id^=\"operation/\"]').length > 20")
     t.clean()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_grid_worker_changes_a_households_phone(tab, base_url, street, password, database_url, size):
+    """The grid worker's journey: sign in, search by the head's name, open the household, change
+    the head's phone through the form, and see it saved (masked) on the page."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        household, head = conn.execute(
+            "SELECT h.id, p.name FROM household h JOIN person p ON p.household_id = h.id "
+            "WHERE h.grid_code = %s AND p.relation = 'head' ORDER BY h.id DESC LIMIT 1",
+            [street.grid]).fetchone()
+    t = tab(size)
+    sign_in(t, base_url, street.users["worker"], password)
+    with t.page.expect_navigation():
+        t.page.click("#grid-worker a[href='/households']")
+    t.page.fill("input[type=search][name=q]", head)
+    with t.page.expect_navigation():
+        t.page.click("form.search button[type=submit]")
+    assert t.js("() => document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
+    with t.page.expect_navigation():
+        t.page.click(f".results a[href='/households/{household}']")
+    phone = "1860000" + ("1234" if size == "pc" else "5678")
+    t.page.fill("input[name=phone]", phone)
+    with t.page.expect_navigation():
+        t.page.click("form.edit button[type=submit]")
+    assert urlparse(t.page.url).path == f"/households/{household}"
+    assert t.page.locator(".facts .phone").text_content() == phone[:3] + "****" + phone[-4:]
+    assert t.js("() => document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
+    assert t.js("""() => Array.from(document.querySelectorAll(
+        'form.edit input:not([type=hidden]), form.edit button'))
+        .every(e => e.getBoundingClientRect().height >= 40)""")
+    t.shot(f"household-worker-{size}")
+    t.clean()
