@@ -11,10 +11,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
+
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="chromium not installed")
 MAX_HTML_BYTES = 300_000  # 40 grids; the 2,000-grid street is measured in tests/bench_bigmap.py
 
@@ -54,7 +53,7 @@ def test_street_map_is_interactive_offline(base_url, street):
     blocked: list[str] = []
     errors: list[str] = []
     with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         # The admin's login cookie: the page's own data requests carry it.
         context.add_cookies([{"name": "gridmap_token", "value": street.token, "url": base_url}])

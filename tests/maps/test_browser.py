@@ -12,10 +12,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.conftest import CHROMIUM
+
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM), reason="chromium not installed")
 
 
@@ -25,14 +24,6 @@ def base_url(settings, map_fixture, serve_app) -> Iterator[str]:
 
     with serve_app(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Watched:

@@ -8,8 +8,6 @@ and uvicorn, run as `gridmap serve` ran it, believed X-Forwarded-For from 127.0.
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -21,7 +19,7 @@ from gis import db as gisdb
 from gis.access import accounts
 from tests.access import conftest as access
 from tests.access.conftest import PASSWORD, World
-from tests.conftest import _free_port, own_database
+from tests.conftest import own_database
 
 database_url, settings, admin_token = own_database("gridmap_boundary_audit")
 # The access tests' world (committed), its users' tokens and a client of the secured app.
@@ -111,27 +109,12 @@ def test_failed_sign_ins_leave_an_entry_the_users_admins_read(api, api_world: Wo
 
 
 @pytest.fixture
-def served(settings) -> Iterator[str]:
-    """The app under uvicorn exactly as `gridmap serve` configures it."""
-    import uvicorn
-
+def served(settings, serve_app) -> Iterator[str]:
+    """The app under uvicorn exactly as `gridmap serve` configures it (serve_app uses its options)."""
     from api.app import create_app
-    from api.cli.server import UVICORN_OPTIONS
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_level="warning", **UVICORN_OPTIONS))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_app(create_app(settings)) as url:
+        yield url
 
 
 def test_forwarded_for_from_an_untrusted_peer_is_ignored(served, database_url) -> None:

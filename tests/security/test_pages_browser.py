@@ -25,12 +25,9 @@ from urllib.parse import quote, urlparse
 import psycopg
 import pytest
 
-from tests.conftest import own_database
+from tests.conftest import CHROMIUM, own_database
 
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 # CI installs Chromium: there a missing browser is a failure, not a skip.
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.environ.get("CI"),
                                 reason="chromium not installed")
@@ -135,14 +132,6 @@ def base_url(settings, hostile, serve_app) -> Iterator[str]:
 
     with serve_app(create_app(settings)) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Attacked:

@@ -15,10 +15,9 @@ from urllib.parse import urlparse
 
 import pytest
 
+from tests.conftest import CHROMIUM
+
 playwright_api = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.environ.get("CI"),
                                 reason="chromium not installed")
 ARTEFACTS = Path(__file__).parent / "artefacts"
@@ -30,14 +29,6 @@ ROLES = ["worker", "admin", "inspector", "planner", "viewer"]
 def base_url(app, street, serve_app) -> Iterator[str]:
     with serve_app(app) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    with playwright_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 class Tab:
