@@ -1,5 +1,6 @@
 """The security headers of every response: a Content-Security-Policy with the request's script
-nonce, nosniff, no framing, no referrer, and no caching unless the response is a public asset.
+nonce, nosniff, no framing (the maps: by our own pages only), no referrer, and no caching unless the
+response is a public asset.
 
 The policy runs only the scripts the service writes itself: each map page's scripts carry the
 nonce made here for the request (``Nonce`` hands it to the route, layers/shell.py writes it), so a
@@ -29,11 +30,15 @@ PUBLIC_PREFIXES = (f"{STATIC_PREFIX}/",)
 # The API viewers (Swagger UI, ReDoc): fixed pages (no stored data) written by FastAPI from the app's
 # configuration, with their scripts and styles served from /static/docs (api/workbench/docs.py).
 DOCS_PAGES = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})
+# The maps may be framed by the service's own pages (the grid worker's home page shows her grid's map
+# beside her lists); every other response by no page at all.
+FRAMED_BY_SELF = ("/maps/",)
 
 
-def content_security_policy(nonce: str, images: list[str], docs: bool = False) -> str:
+def content_security_policy(nonce: str, images: list[str], docs: bool = False, framed: bool = False) -> str:
     """The policy for one response; ``images`` are the basemap's tile origins. The API viewers differ
-    in one point only: ReDoc runs its search index in a worker it makes from a blob."""
+    in one point only: ReDoc runs its search index in a worker it makes from a blob. ``framed``: our
+    own pages may frame it (a map)."""
     return "; ".join([
         "default-src 'self'",
         f"script-src 'nonce-{nonce}'",
@@ -44,7 +49,7 @@ def content_security_policy(nonce: str, images: list[str], docs: bool = False) -
         "worker-src 'self' blob:" if docs else "worker-src 'none'",
         "object-src 'none'",
         "base-uri 'none'",
-        "frame-ancestors 'none'",
+        "frame-ancestors 'self'" if framed else "frame-ancestors 'none'",
         "form-action 'self'",
     ])
 
@@ -65,14 +70,15 @@ class SecurityHeaders:
         scope.setdefault("state", {})[NONCE_STATE] = nonce
         path: str = scope["path"]
         docs = path in DOCS_PAGES
-        policy = content_security_policy(nonce, self.images, docs)
+        framed = path.startswith(FRAMED_BY_SELF)
+        policy = content_security_policy(nonce, self.images, docs, framed)
         public = path.startswith(PUBLIC_PREFIXES)
 
         def with_headers(message: Message) -> Message:
             headers = MutableHeaders(scope=message)
             headers["Content-Security-Policy"] = policy
             headers["X-Content-Type-Options"] = "nosniff"
-            headers["X-Frame-Options"] = "DENY"
+            headers["X-Frame-Options"] = "SAMEORIGIN" if framed else "DENY"
             headers["Referrer-Policy"] = "no-referrer"
             if not public and "cache-control" not in headers:
                 headers["Cache-Control"] = "no-store"

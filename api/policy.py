@@ -27,6 +27,7 @@ from gis.access.roles import (
     REGISTER,
     ROADS_READ,
     ROADS_WRITE,
+    ROLES,
     Roles,
 )
 from gis.ogc.tiles import TILE_LAYERS as TILES
@@ -96,8 +97,24 @@ POLICY: dict[Route, Rule] = {
     ("POST", "/logout"): Rule(PUBLIC),
     ("GET", "/auth/me"): Rule(EVERYONE),
     ("GET", "/audit"): Rule(ADMINS),
+    # users and grants (用户与授权): the database narrows each admin to the users within their scope
+    # (migration 013). The workbench's pages share GET /users, /users/{username} and the form posts
+    # POST /users, /users/{username}/password, /users/{username}/grants; POST /users/{username} (enable,
+    # disable, full name) and /users/{username}/grants/revoke are its forms alone.
+    ("GET", "/users"): Rule(ADMINS),
+    ("POST", "/users"): Rule(ADMINS),
+    ("GET", "/users/{username}"): Rule(ADMINS),
+    ("PATCH", "/users/{username}"): Rule(ADMINS),
+    ("POST", "/users/{username}"): Rule(ADMINS),
+    ("POST", "/users/{username}/password"): Rule(ADMINS),
+    ("POST", "/users/{username}/grants"): Rule(ADMINS),
+    ("DELETE", "/users/{username}/grants"): Rule(ADMINS),
+    ("POST", "/users/{username}/grants/revoke"): Rule(ADMINS),
     # the workbench (工作台): the home page of the user's roles
     ("GET", "/"): Rule(EVERYONE),
+    # the user guide (使用说明): the index and one page per role (no data, for every signed-in user)
+    ("GET", "/help"): Rule(EVERYONE),
+    **{("GET", f"/help/{role}"): Rule(EVERYONE) for role in ROLES},
     # its household pages share GET /households and /households/{household_id} with the API (rows
     # below); the edit form posts here (cookie and CSRF token, api/security.py)
     ("POST", "/households/{household_id}"): Rule(REGISTER),
@@ -118,10 +135,30 @@ POLICY: dict[Route, Rule] = {
                 read_one=Rule(REGISTER, audit="read"), updates=("PUT", "PATCH")),
     **_resource("/persons", "{person_id}", read=Rule(REGISTER, audit="read"), write=Rule(REGISTER),
                 updates=("PUT", "PATCH")),
+    # moves of persons (迁入, 迁出, 户间迁移) and a household's record of them (names: audited reads);
+    # the workbench's person forms (add = move-in, edit and tag, move) post to their own pages
+    ("POST", "/households/{household_id}/move-in"): Rule(REGISTER),
+    ("POST", "/persons/{person_id}/move-out"): Rule(REGISTER),
+    ("POST", "/persons/{person_id}/transfer"): Rule(REGISTER),
+    ("GET", "/households/{household_id}/moves"): Rule(REGISTER, audit="read"),
+    **{(method, path): Rule(REGISTER, audit="read" if method == "GET" else None)
+       for path in ("/households/{household_id}/persons/new", "/persons/{person_id}/edit",
+                    "/persons/{person_id}/move") for method in ("GET", "POST")},
     ("GET", "/stats"): Rule(COUNTS),
+    ("GET", "/stats.xlsx"): Rule(COUNTS),  # the same figures as a workbook (统计表)
+    # the workbench's 四清 dashboard (四清看板): figures only; its lists are GET /persons, /households
+    ("GET", "/dashboard"): Rule(COUNTS),
+    ("GET", "/grids/{code}/dashboard"): Rule(COUNTS),
+    ("GET", "/communities/{code}/dashboard"): Rule(COUNTS),
     # import and export
     ("POST", "/imports/{layer}"): Rule(ADMINS, layer_param="layer", layers=IMPORT_LAYERS),
     ("GET", "/exports/{layer}"): Rule(ADMINS, layer_param="layer", layers=EXPORT_LAYERS),
+    # the workbench's import pages (数据导入): the upload form for whoever may import some layer; a staged
+    # upload's mapping, preview and result under the layer's own rule (the page posts share
+    # POST /imports/{layer} above); the export page (数据导出) for whoever may export some layer
+    ("GET", "/imports"): Rule(frozenset().union(*(r.roles for r in IMPORT_LAYERS.values()))),
+    ("GET", "/imports/{layer}/staged"): Rule(ADMINS, layer_param="layer", layers=IMPORT_LAYERS),
+    ("GET", "/exports"): Rule(frozenset().union(*(r.roles for r in EXPORT_LAYERS.values()))),
     # the maps (一图): a grid's or community's map shows members' names and tags
     ("GET", "/maps/"): Rule(EVERYONE),
     ("GET", "/maps/grids/{code}"): Rule(REGISTER, audit="read"),

@@ -36,10 +36,21 @@ def layer_spec(layer: str | LayerSpec) -> LayerSpec:
 
 def load_frame(conn: psycopg.Connection, spec_or_name: str | LayerSpec, frame: pd.DataFrame, *,
                crs: str | None = None, field_map: dict[str, str] | None = None,
+               columns: dict[str, str] | None = None, dry_run: bool = False,
                region_bbox: BBox = CHINA_BBOX, progress: Progress | None = None) -> ImportReport:
-    """Validate ``frame`` as the layer named and load it, all or nothing (see interop.importing)."""
+    """Validate ``frame`` as the layer named and load it, all or nothing (see interop.importing;
+    ``columns`` a complete mapping, ``dry_run`` rolls the load back)."""
     return importing.load_frame(conn, layer_spec(spec_or_name), frame, crs=crs, field_map=field_map,
-                                region_bbox=region_bbox, progress=progress)
+                                columns=columns, dry_run=dry_run, region_bbox=region_bbox, progress=progress)
+
+
+def read_file(layer: str | LayerSpec, path: str | Path, *, encoding: str | None = None,
+              sheet: str | None = None, header_row: str | int | None = None,
+              columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """An import file of the layer named, read as the importer reads it (its header row found by the
+    layer's column names and those ``columns`` maps), for a mapping form and its preview."""
+    return importing.read_file(layer_spec(layer), path, encoding=encoding, sheet=sheet, header_row=header_row,
+                               columns=columns)
 
 
 def import_file(conn: psycopg.Connection, layer: str | LayerSpec, path: str | Path, **options: Any

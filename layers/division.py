@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import copy
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import folium
+from shapely.geometry import shape
 
-from layers.controls import TextTooltip
-from layers.shell import Raw
+from layers.controls import LayerControl, TextTooltip
+from layers.shell import Raw, figure, offline_map, render_html
+from layers.styles import BORDER_COLOUR, COMMUNITY_COLOUR, GRID_COLOUR
+
+if TYPE_CHECKING:
+    from gis.settings import Settings
 
 KINDS_ZH = {"gap": "缝隙 gap", "overlap": "交叉 overlap", "outside": "超出社区 outside the community"}
 COLOUR = "#d00"
@@ -44,3 +50,77 @@ def division_problems(problems: dict[str, Any], name: str = "划分问题 divisi
         tooltip=TextTooltip(fields=["label", "area", "grid_list"],
                                       aliases=["问题 problem", "面积 area", "网格 grids"]),
     )
+
+
+# --- the division check page's map (api/workbench/division.py): drawn into the workbench page itself
+
+
+@dataclass(frozen=True)
+class EmbeddedMap:
+    """A map's parts for a page of the workbench (which frames nothing: frame-ancestors 'none'):
+    ``head`` its stylesheets and scripts (local, each script with the page's nonce), ``body`` its
+    element, ``script`` the code that draws it (for one ``<script nonce>`` after the body)."""
+
+    head: str
+    body: str
+    script: str
+
+
+ADDRESS_PARTS = ("address", "building", "unit", "room")
+PLACEMENT_ZH = {"border": "压线户 on a border", "outside": "界外户 outside every grid"}
+
+
+def _bounds(geometries: list[dict[str, Any]]) -> tuple[float, float, float, float]:
+    boxes = [shape(g).bounds for g in geometries if g]
+    if not boxes:
+        raise ValueError("division_map needs the community's boundary")
+    lons = [b[0] for b in boxes] + [b[2] for b in boxes]
+    lats = [b[1] for b in boxes] + [b[3] for b in boxes]
+    return (min(lons), min(lats), max(lons), max(lats))
+
+
+def _points(households: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [h["lon"], h["lat"]]},
+         "properties": {"address": " ".join(str(h.get(k) or "") for k in ADDRESS_PARTS).strip() or "—",
+                        "placement": PLACEMENT_ZH.get(h.get("placement") or "", h.get("placement") or "")}}
+        for h in households if h.get("lon") is not None and h.get("lat") is not None]}
+
+
+def division_map(community: dict[str, Any], grids: dict[str, Any], problems: dict[str, Any],
+                 unplaced: list[dict[str, Any]] | None, settings: Settings) -> folium.Map:
+    """A community's division as the check sees it: its boundary, its grids (code and name on
+    hover), the problems hatched red and, when given, the households outside every grid or on a
+    border. ``community`` is a GeoJSON geometry, ``grids`` a FeatureCollection (properties code and
+    name), ``problems`` check_division's FeatureCollection; the data come from the caller."""
+    if grids.get("type") != "FeatureCollection":
+        raise ValueError("division_map needs the grids as a GeoJSON FeatureCollection")
+    bbox = _bounds([community, *(f.get("geometry") for f in grids["features"])])
+    m = offline_map(bbox, "划分检查 division check", settings)
+    folium.GeoJson(community, name="社区边界 community boundary",
+                   style_function=lambda _: {"color": COMMUNITY_COLOUR, "weight": 3, "fill": False}).add_to(m)
+    folium.GeoJson(grids, name=f"网格 grids ({len(grids['features'])})",
+                   style_function=lambda _: {"color": GRID_COLOUR, "weight": 2, "fillOpacity": 0.05},
+                   tooltip=TextTooltip(fields=["code", "name"], aliases=["网格 grid", "名称 name"])).add_to(m)
+    if problems.get("features"):
+        figure(m).html.add_child(HATCH_SVG, name="gridmap_hatch")
+        division_problems(problems).add_to(m)
+    points = _points(unplaced or [])
+    if points["features"]:
+        folium.GeoJson(points, name=f"压线/界外户 households to place ({len(points['features'])})",
+                       marker=folium.CircleMarker(radius=6, color=BORDER_COLOUR, weight=2, fill=True,
+                                                  fill_color="#fff", fill_opacity=1),
+                       tooltip=TextTooltip(fields=["placement", "address"], labels=False)).add_to(m)
+    LayerControl(collapsed=True).add_to(m)
+    return m
+
+
+def embedded(m: folium.Map, nonce: str) -> EmbeddedMap:
+    """The parts of ``m`` for a page of our own: rendered as layers/shell.py renders a map page (local
+    assets, every script with ``nonce``), without the map page's own rules for <html> and <body>
+    (full-window size): the page's stylesheet sizes the map's element instead."""
+    render_html(m, nonce=nonce)
+    page = figure(m)
+    for name in (m.get_name(), "gridmap_page_css", "meta_http"):
+        page.header._children.pop(name, None)
+    return EmbeddedMap(head=page.header.render(), body=page.html.render(), script=page.script.render())

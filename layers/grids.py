@@ -1,4 +1,8 @@
-"""Grid boundaries (网格边界), each labelled with its code, name and grid worker(s)."""
+"""Grid boundaries (网格边界), each labelled with its code, name, grid worker(s) and figures.
+
+A label says only what the user may know of the grid (gis.maps.grids._GRIDS): a neighbour's worker
+she may not see is "已配备（无权查看）", not "未配备网格员"; a figure she may not count is "—", not 0.
+The labels are Chinese, as the maps' readers are."""
 
 from __future__ import annotations
 
@@ -19,11 +23,42 @@ GRID_CSS = f"""
 """
 
 
+DASH = "—"  # a figure the user may not see: never 0, which would say "none"
+
+
+def shown(value: int | None) -> str:
+    """A figure as text: "—" when the user may not see it (None)."""
+    return DASH if value is None else str(value)
+
+
+NO_WORKER = "未配备网格员"
+HIDDEN_WORKER = "已配备（无权查看）"
+
+
+def workers_hidden(props: dict[str, Any]) -> bool:
+    """Whether a grid's workers are hidden from the user: she may not count the grid, and it has
+    workers (``staffed`` > 0) or she may not know even whether (``staffed`` None)."""
+    return not props.get("counted", True) and props.get("staffed") != 0
+
+
+def workers_text(props: dict[str, Any]) -> str:
+    """Who serves a grid, as far as the user may know: the names where she may count the grid;
+    elsewhere whether anyone does (``staffed``, a number) without the names; "—" when she may not
+    know even that. A grid without the visibility keys (a map made as the owner) shows its names."""
+    if props.get("counted", True):
+        return "、".join(props["workers"]) or NO_WORKER
+    if props.get("staffed") is None:
+        return DASH
+    return HIDDEN_WORKER if props["staffed"] else NO_WORKER
+
+
 def _label(props: dict[str, Any]) -> str:
-    workers = "、".join(props["workers"]) or "未配备网格员 no worker"
     cls = "focus" if props["focus"] else ""
+    figures = ""
+    if "households" in props:  # per-grid figures, "—" where the user may not count the grid
+        figures = f"<br>住户 {shown(props['households'])} · 人口 {shown(props.get('persons'))}"
     return (f'<div class="{cls}">{html.escape(props["name"])}<br><small>{html.escape(props["code"])}</small>'
-            f"<br>网格员 {html.escape(workers)}</div>")
+            f"<br>网格员 {html.escape(workers_text(props))}{figures}</div>")
 
 
 def grid_boundaries(grids: dict[str, Any], name: str = "网格 grids") -> folium.FeatureGroup:

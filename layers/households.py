@@ -26,11 +26,13 @@ RELATIONS_ZH = {"head": "户主", "spouse": "配偶", "child": "子女", "parent
 
 
 def compact_rows(households: Sequence[dict[str, Any]]) -> list[list[Any]]:
-    """[lat, lon, placement, tags, address, grid, [[name, relation, tags, note, id, phone], ...]]."""
+    """[lat, lon, placement, tags, address, grid, [[name, relation, tags, note, id, phone], ...],
+    household id]."""
     placement = {p: i for i, p in enumerate(PLACEMENTS)}
     return [
         [h["lat"], h["lon"], placement[h["placement"]], h["tags"], h["address"], h["grid_code"],
-         [[m["name"], m["relation"], m["tags"], m["note"], m["id_number"], m["phone"]] for m in h["members"]]]
+         [[m["name"], m["relation"], m["tags"], m["note"], m["id_number"], m["phone"]] for m in h["members"]],
+         h["id"]]
         for h in households
     ]
 
@@ -38,7 +40,11 @@ def compact_rows(households: Sequence[dict[str, Any]]) -> list[list[Any]]:
 class RegisterData(MacroElement):
     """The households as one JS object, with the popup (the register entry) built on demand.
 
-    ``tags`` names bit i of a row's tag mask (gis.maps.grids.TAGS)."""
+    ``tags`` names bit i of a row's tag mask (gis.maps.grids.TAGS). ``household_url``, when given
+    (a served map whose reader may open the household pages), is the prefix of each household's page
+    (``/households/``): the popup links it with ``target="_top"``, so that a map framed by a
+    workbench page opens the household in the whole window, not inside the frame. A map written to
+    a file has no server behind it and no link."""
 
     _template = Template(
         """
@@ -53,7 +59,8 @@ class RegisterData(MacroElement):
                 rows: {{ this.rows_json }},
                 tags: {{ this.tags_json }},
                 relations: {{ this.relations_json }},
-                placements: ['', '压线户 on a grid border', '界外户 outside every grid']
+                householdUrl: {{ this.household_url_json }},
+                placements: ['', '压线户（在网格边界上）', '界外户（不在任何网格内）']
             };
             data.tagNames = function (mask) {
                 return data.tags.filter(function (t, i) { return mask & (1 << i); })
@@ -61,7 +68,7 @@ class RegisterData(MacroElement):
             };
             data.popup = function (r) {
                 var html = '<div class="hh-popup"><b>' + esc(r[4]) + '</b>';
-                html += '<br><small>网格 grid ' + esc(r[5] || '—') + '</small>';
+                html += '<br><small>网格 ' + esc(r[5] || '—') + '</small>';
                 if (r[2]) {
                     html += '<br><b style="color:{{ this.border_colour }}">' + esc(data.placements[r[2]]) +
                             '</b>';
@@ -74,7 +81,12 @@ class RegisterData(MacroElement):
                             '</td><td>' + esc(m[4]) + '</td><td>' + esc(m[5]) + '</td><td>' +
                             esc(tags.join('、')) + '</td></tr>';
                 });
-                return html + '</table></div>';
+                html += '</table>';
+                if (data.householdUrl) {
+                    html += '<a class="hh-open" target="_top" href="' +
+                            esc(data.householdUrl + encodeURIComponent(r[7])) + '">打开住户页</a>';
+                }
+                return html + '</div>';
             };
             data.marker = function (r, options) {
                 var m = L.marker([r[0], r[1]], options);
@@ -87,12 +99,15 @@ class RegisterData(MacroElement):
         """
     )
 
-    def __init__(self, households: Sequence[dict[str, Any]], tags: Sequence[str]) -> None:
+    def __init__(self, households: Sequence[dict[str, Any]], tags: Sequence[str],
+                 household_url: str | None = None) -> None:
         super().__init__()
         self._name = "RegisterData"
         self.count = len(households)
         self.rows_json = script_json(compact_rows(households))
-        self.tags_json = script_json([{"key": t, "label": TAG_STYLES[t].label} for t in tags])
+        # The popup is Chinese: the tag's Chinese term, without the English beside it.
+        self.tags_json = script_json([{"key": t, "label": TAG_STYLES[t].label.split()[0]} for t in tags])
+        self.household_url_json = script_json(household_url)
         self.relations_json = script_json(RELATIONS_ZH)
         self.border_colour = BORDER_COLOUR
 
@@ -175,5 +190,7 @@ HOUSEHOLD_CSS = f"""
   .hh-border, .hh-outside {{ background: {BORDER_COLOUR}; }}
   .hh-popup table {{ border-collapse: collapse; margin-top: 4px; }}
   .hh-popup th, .hh-popup td {{ border: 1px solid #ccc; padding: 1px 4px; font-size: 12px; }}
+  .hh-popup .hh-open {{ display: inline-block; min-height: 40px; line-height: 40px; padding: 0 12px;
+                        margin-top: 6px; border: 1px solid {HOUSEHOLD_COLOUR}; border-radius: 4px; }}
 </style>
 """

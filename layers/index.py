@@ -6,24 +6,34 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+from layers.grids import shown, workers_text
+
+
+def _entry(href: str, text: str, link: bool) -> str:
+    """A map's name, linked only when its reader may open it: a link never leads to a 403."""
+    return f'<a href="{href}">{text}</a>' if link else text
+
 
 def _grid_item(grid: dict[str, Any]) -> str:
     code = html.escape(grid["code"])
-    workers = html.escape("、".join(grid["workers"]) or "—")
-    return (f'<li><a href="/maps/grids/{code}">{code} {html.escape(grid["name"])}</a>'
-            f' — 网格员 {workers}, {grid["households"]} 户 households</li>')
+    # A grid the reader may not count: "—" households, and its workers hidden rather than "none".
+    workers = html.escape(workers_text(grid))
+    name = _entry(f"/maps/grids/{code}", f'{code} {html.escape(grid["name"])}', grid.get("link", True))
+    return f"<li>{name} — 网格员 {workers}, {shown(grid['households'])} 户 households</li>"
 
 
 def map_index_html(communities: Sequence[dict[str, Any]]) -> str:
     """The page for ``gis.maps.grids.map_index``'s rows (code, name, street_name, grids with code,
-    name, workers, households)."""
+    name, workers, households; ``link`` false on a community or grid whose map the reader may not
+    open)."""
     items = []
     for community in communities:
         grids = "".join(_grid_item(g) for g in community["grids"])
         street = f' ({html.escape(community["street_name"])})' if community["street_name"] else ""
         code = html.escape(community["code"])
-        items.append(f'<li><a href="/maps/communities/{code}">{code} {html.escape(community["name"])}</a>'
-                     f"{street}<ul>{grids}</ul></li>")
+        name = _entry(f"/maps/communities/{code}", f'{code} {html.escape(community["name"])}',
+                      community.get("link", True))
+        items.append(f"<li>{name}{street}<ul>{grids}</ul></li>")
     body = "".join(items) or "<li>没有社区 no communities yet: import or load the demo data</li>"
     return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>gridmap 一图 maps</title>'
             "<style>body{font:15px/1.5 sans-serif;margin:2em}li{margin:.2em 0}</style></head>"

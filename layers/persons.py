@@ -6,18 +6,22 @@ rings of different tags at one household nest (one radius per tag) so that none 
 
 from __future__ import annotations
 
+from layers.grids import shown
 from layers.households import HouseholdRings, RegisterData
 from layers.styles import TAG_STYLES
 
 
 class TaggedPersons(HouseholdRings):
-    """The households with a person tagged ``tag`` (bit ``bit`` of the row's tag mask)."""
+    """The households with a person tagged ``tag`` (bit ``bit`` of the row's tag mask). ``count``
+    (the persons tagged) is shown in the layer's name; None shows "—": the map's area is not the
+    user's whole, and her part's count would pass for the area's."""
 
-    def __init__(self, register: RegisterData, tag: str, bit: int, count: int, show: bool = True) -> None:
+    def __init__(self, register: RegisterData, tag: str, bit: int, count: int | None,
+                 show: bool = True) -> None:
         if tag not in TAG_STYLES:
             raise ValueError(f"unknown person tag {tag!r}; known: {', '.join(TAG_STYLES)}")
         self.style = TAG_STYLES[tag]
-        super().__init__(register, f"r[3] & {1 << bit}", name=f"{self.style.label} ({count})",
+        super().__init__(register, f"r[3] & {1 << bit}", name=f"{self.style.label} ({shown(count)})",
                          colour=self.style.colour, radius=6 + 2.5 * bit, weight=2.5,
                          class_name=f"tag-{tag}", show=show)
         self._name = "TaggedPersons"

@@ -10,6 +10,7 @@ itself is needed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import folium
@@ -18,6 +19,7 @@ from folium.template import Template
 
 from gis.perimeter.specs import PLACE_CATEGORIES
 from layers.escape import script_json
+from layers.grids import shown
 from layers.legend import LegendEntry, legend, title_box
 from layers.shell import Raw, figure, offline_map
 from layers.styles import BORDER_COLOUR, COMMUNITY_COLOUR, GRID_COLOUR, HOUSEHOLD_COLOUR
@@ -62,10 +64,14 @@ class StreetLayers(MacroElement):
             };
             var status = document.getElementById('street-status');
             var say = function (text) { if (status) { status.textContent = text; } };
+            // A figure the user may not count arrives as null and is shown as "—", never as 0.
+            var figure = function (v) { return v == null ? '—' : String(v); };
+            // Links open in the whole window (target _top): a workbench page may frame this map.
             var gridPopup = function (p) {
-                return '<div class="street-popup"><b>' + esc(p.n) + '</b><br><small>网格 grid ' + esc(p.c) +
-                       '</small><br>住户 households ' + esc(p.h) +
-                       '<br><a href="/maps/grids/' + esc(encodeURIComponent(p.c)) + '">网格图 grid map</a>' +
+                return '<div class="street-popup"><b>' + esc(p.n) + '</b><br><small>网格 ' + esc(p.c) +
+                       '</small><br>住户 households ' + esc(figure(p.h)) +
+                       (p.m ? '<br><a target="_top" href="/maps/grids/' + esc(encodeURIComponent(p.c)) +
+                              '">网格图</a>' : '') +
                        '</div>';
             };
             L.geoJSON(cfg.communities, {renderer: renderer, interactive: false,
@@ -95,11 +101,14 @@ class StreetLayers(MacroElement):
                 var m = L.circleMarker([r[1], r[2]], {renderer: renderer, radius: 4, weight: 1,
                                                       color: '#fff', fillOpacity: 0.9, fillColor: fill});
                 return m.bindPopup(function () {
-                    return '<div class="street-popup"><b>' + esc(r[4]) + '</b><br><small>网格 grid ' +
+                    return '<div class="street-popup"><b>' + esc(r[4]) + '</b><br><small>网格 ' +
                            esc(r[5] || '—') + '</small>' +
                            (r[3] ? '<br><b style="color:' + fill + '">' + esc(cfg.placements[r[3]]) + '</b>'
                                  : '') +
-                           '<br>人口 persons ' + esc(r[6]) + '</div>';
+                           '<br>人口 persons ' + esc(r[6]) +
+                           (cfg.householdUrl ? '<br><a class="hh-open" target="_top" href="' +
+                                               esc(cfg.householdUrl + encodeURIComponent(r[0])) +
+                                               '">打开住户页</a>' : '') + '</div>';
                 });
             };
             var placeRow = function (r) {
@@ -134,7 +143,7 @@ class StreetLayers(MacroElement):
                                 if (!view.contains(p.p)) { return; }
                                 households.addLayer(L.marker(p.p, {interactive: false, icon: L.divIcon({
                                     className: 'street-label', iconSize: [0, 0],
-                                    html: '<div>' + esc(p.n) + '<br>' + esc(p.h) + ' 户</div>'})}));
+                                    html: '<div>' + esc(p.n) + '<br>' + esc(figure(p.h)) + ' 户</div>'})}));
                             });
                         }
                     }
@@ -183,17 +192,23 @@ class StreetLayers(MacroElement):
         """
     )
 
-    def __init__(self, overview: StreetOverview, households_url: str, places_url: str) -> None:
+    def __init__(self, overview: StreetOverview, households_url: str, places_url: str,
+                 grid_maps: Callable[[str], bool] = lambda code: True,
+                 household_url: str | None = None) -> None:
         super().__init__()
         self._name = "StreetLayers"
+        # Each grid's popup links its grid map only where the reader may open it (property m).
+        grids = {**overview.grids, "features": [
+            {**f, "properties": {**f["properties"], "m": int(grid_maps(f["properties"]["c"]))}}
+            for f in overview.grids["features"]]}
         self.config_json = script_json({
-            "grids": overview.grids, "communities": overview.communities,
+            "grids": grids, "communities": overview.communities, "householdUrl": household_url,
             "bounds": [[overview.bbox[1], overview.bbox[0]], [overview.bbox[3], overview.bbox[2]]],
             "householdsUrl": households_url, "placesUrl": places_url,
             "detailZoom": DETAIL_ZOOM, "placesZoom": PLACES_ZOOM, "labelZoom": LABEL_ZOOM,
             "gridColour": GRID_COLOUR, "countColour": COUNT_COLOUR,
             "householdColour": HOUSEHOLD_COLOUR, "problemColour": BORDER_COLOUR,
-            "placements": ["", "压线户 on a grid border", "界外户 outside every grid"],
+            "placements": ["", "压线户（在网格边界上）", "界外户（不在任何网格内）"],
             "categories": [{"label": f"{PLACE_LABELS[c]} {c.replace('_', ' ')}", "colour": PLACE_COLOURS[i]}
                            for i, c in enumerate(PLACE_CATEGORIES)],
         })
@@ -205,22 +220,26 @@ STREET_CSS = """
                       background: rgba(255,255,255,.8); border: 1px solid #777; border-radius: 3px;
                       padding: 0 4px; font-size: 11px; line-height: 1.25; text-align: center; }
   .street-popup { font-size: 13px; }
+  .street-popup .hh-open { display: inline-block; min-height: 40px; line-height: 40px; }
 </style>
 """
 
 
-def street_map(overview: StreetOverview, households_url: str, places_url: str,
-               settings: Settings) -> folium.Map:
+def street_map(overview: StreetOverview, households_url: str, places_url: str, settings: Settings,
+               grid_maps: Callable[[str], bool] = lambda code: True,
+               household_url: str | None = None) -> folium.Map:
     """The map of a street: ``overview`` from gis.maps.street.street_overview; the two URLs serve the
-    households and places of a viewport (``?bbox=``); the basemap is the one ``settings`` name."""
+    households and places of a viewport (``?bbox=``); the basemap is the one ``settings`` name.
+    ``grid_maps(code)`` says whether the reader may open a grid's map (its popup links it only
+    then); ``household_url`` (``/households/``) links each household's popup to its page."""
     title = f"{overview.name} 街道网格图 street grid map"
     m = offline_map(overview.bbox, title, settings)
     m.options["preferCanvas"] = True  # one canvas for every vector, not one SVG element each
-    StreetLayers(overview, households_url, places_url).add_to(m)
+    StreetLayers(overview, households_url, places_url, grid_maps, household_url).add_to(m)
     page = figure(m)
     page.header.add_child(Raw(STREET_CSS), name="gridmap_street_css")
     lines = [f"街道 street {overview.code} · 社区 communities {overview.community_count} · "
-             f"网格 grids {overview.grid_count} · 住户 households {overview.household_count}"]
+             f"网格 grids {overview.grid_count} · 住户 households {shown(overview.household_count)}"]
     page.html.add_child(title_box(title, lines), name="gridmap_title")
     page.html.add_child(Raw('<div class="gridmap-box" id="street-status" style="position:fixed;'
                               'bottom:24px;right:10px;z-index:1000;max-width:40%"></div>'),

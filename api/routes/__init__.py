@@ -12,6 +12,7 @@ from api.routes import (
     inspections,
     licences,
     maps,
+    moves,
     ogc,
     perimeter,
     persons,
@@ -20,13 +21,16 @@ from api.routes import (
     streetmap,
     tiles,
     units,
+    users,
 )
 
 ROUTERS: list[APIRouter] = [
     auth.router,
     imports.router, communities.router, grids.router, households.router, persons.router, stats.router,
+    moves.router,
     maps.router, streetmap.router,
     roads.router, units.router, assignments.router,
     ogc.router, tiles.router,
     perimeter.router, licences.router, inspections.router,
+    users.router,
 ]

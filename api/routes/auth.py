@@ -5,14 +5,18 @@ from __future__ import annotations
 import html
 from datetime import datetime, timedelta
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response, status
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
+from markupsafe import Markup
 from pydantic import BaseModel
 
 from api.deps import AppSettings, Conn, is_https, note_attempt
 from api.security import TOKEN_COOKIE, CurrentUser, bearer, client_address
+from api.workbench.errors import bare_page
+from api.workbench.i18n import N_, Lang, Language
 from gis.access import accounts, audit
 from gis.settings import Settings
 
@@ -120,13 +124,15 @@ def audit_log(
                          limit=limit, offset=offset)
 
 
-_FORM = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>gridmap 登录 sign in</title></head>
-<body><h1>gridmap 登录 sign in</h1>{error}
-<form method="post" action="/login">
-<input type="hidden" name="next" value="{next}">
-<p><label>用户名 username <input name="username" autocomplete="username" required></label></p>
-<p><label>密码 password <input name="password" type="password" autocomplete="current-password" required>
-</label></p><p><button type="submit">登录 sign in</button></p></form></body></html>"""
+def _login_page(request: Request, lang: Language, target: str, username: str = "",
+                refusal: str | None = None) -> HTMLResponse:
+    """The sign-in form (api/workbench/templates/login.html) in the chosen language. ``next`` is the one
+    text from the request written into an attribute: escaped here as the form always was."""
+    switch = f"/login?{urlencode({'next': target})}&lang="
+    status_code = status.HTTP_401_UNAUTHORIZED if refusal is not None else status.HTTP_200_OK
+    return bare_page(request, lang, "login.html", N_("登录"), status_code, switch=switch,
+                     next=Markup(html.escape(target, quote=True)), username=username[:200],  # noqa: S704
+                     refusal=refusal)
 
 
 def _local_target(target: str) -> str:
@@ -136,22 +142,20 @@ def _local_target(target: str) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse, summary="The sign-in form for browsers")
-def login_form(next: str = "/") -> HTMLResponse:
-    return HTMLResponse(_FORM.format(error="", next=html.escape(_local_target(next))))
+def login_form(request: Request, lang: Lang, next: str = "/") -> HTMLResponse:
+    return _login_page(request, lang, _local_target(next))
 
 
 @router.post("/login", response_class=HTMLResponse, summary="Sign in from the form; sets the cookie",
              responses={303: {"description": "Signed in: on to the page asked for"},
                         401: {"description": "Wrong name or password: the form again",
                               "content": {"text/html": {}}}})
-def login(conn: Conn, settings: AppSettings, request: Request, username: Annotated[str, Form()],
+def login(conn: Conn, settings: AppSettings, request: Request, lang: Lang, username: Annotated[str, Form()],
           password: Annotated[str, Form()], next: Annotated[str, Form()] = "/") -> Response:
     target = _local_target(next)
     redirect = RedirectResponse(target, status_code=status.HTTP_303_SEE_OTHER)
     try:
         _sign_in(conn, settings, request, username, password, redirect)
-    except HTTPException:
-        page = _FORM.format(error="<p><strong>用户名或密码错误 wrong username or password</strong></p>",
-                            next=html.escape(target))
-        return HTMLResponse(page, status_code=status.HTTP_401_UNAUTHORIZED)
+    except HTTPException as exc:  # the API's words beside the form's
+        return _login_page(request, lang, target, username, str(exc.detail))
     return redirect

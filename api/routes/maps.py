@@ -11,6 +11,9 @@ from fastapi.responses import HTMLResponse
 
 from api.deps import AppSettings, Conn
 from api.headers import Nonce
+from api.security import CurrentUser
+from api.workbench.nav import allowed
+from gis.access.accounts import Principal
 from gis.maps import grids as mapdata
 from layers.index import map_index_html
 from layers.maps import community_map, grid_map
@@ -19,24 +22,43 @@ from layers.shell import render_html
 router = APIRouter(tags=["maps"])
 # A map carries the register (names, tags, masked numbers): no shared or browser cache keeps it.
 PRIVATE = {"Cache-Control": "no-store"}
+HOUSEHOLD_PAGE = "/households/"  # + id: the workbench's household page (api/workbench/households.py)
+
+
+def household_pages(user: Principal | None) -> str | None:
+    """The prefix of the household pages (/households/{id}) when the user may open them, for the
+    popups' links. Every household a map draws is one the database lets her read (row-level
+    security, the register roles' scopes), and those are the ones its page shows her."""
+    return HOUSEHOLD_PAGE if user is not None and allowed(user, "/households/{household_id}") else None
 
 
 @router.get("/maps/grids/{code}", response_class=HTMLResponse, summary="A grid's map (网格图)")
-def grid_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce) -> HTMLResponse:
-    """Boundary, households (clustered), tagged persons, legend and title; printable.
-    A malformed code answers 422, an unknown one 404."""
+def grid_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
+                  user: CurrentUser) -> HTMLResponse:
+    """Boundary, households (clustered, each popup linking its household page), tagged persons,
+    legend and title; printable. A malformed code answers 422, an unknown one 404."""
     data = mapdata.grid_map_data(conn, code)
-    return HTMLResponse(render_html(grid_map(data, settings), nonce=nonce), headers=PRIVATE)
+    page = render_html(grid_map(data, settings, household_pages(user)), nonce=nonce)
+    return HTMLResponse(page, headers=PRIVATE)
 
 
 @router.get("/maps/communities/{code}", response_class=HTMLResponse, summary="A community's map")
-def community_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce) -> HTMLResponse:
-    """All grids of the community, its households and the problems of its division (hatched red)."""
+def community_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
+                       user: CurrentUser) -> HTMLResponse:
+    """All grids of the community, its households and the problems of its division (hatched red).
+    Figures of grids the user may not count are "—", as are the community's unless she holds it whole."""
     data = mapdata.community_map_data(conn, code)
-    return HTMLResponse(render_html(community_map(data, settings), nonce=nonce), headers=PRIVATE)
+    page = render_html(community_map(data, settings, household_pages(user)), nonce=nonce)
+    return HTMLResponse(page, headers=PRIVATE)
 
 
 @router.get("/maps/", response_class=HTMLResponse, summary="The list of maps")
-def map_index_page(conn: Conn) -> HTMLResponse:
-    """Every community with a link to its map and to the map of each of its grids."""
-    return HTMLResponse(map_index_html(mapdata.map_index(conn)), headers=PRIVATE)
+def map_index_page(conn: Conn, user: CurrentUser) -> HTMLResponse:
+    """Every community with its grids; each map linked only when the user may open it."""
+    assert user is not None  # the route's policy lets only signed-in users in
+    communities = mapdata.map_index(conn)
+    for community in communities:
+        community["link"] = allowed(user, "/maps/communities/{code}", community["code"])
+        for grid in community["grids"]:
+            grid["link"] = allowed(user, "/maps/grids/{code}", grid["code"])
+    return HTMLResponse(map_index_html(communities), headers=PRIVATE)

@@ -9,6 +9,9 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AppSettings, Conn
 from api.headers import Nonce
+from api.routes.maps import household_pages
+from api.security import CurrentUser
+from api.workbench.nav import allowed
 from gis.maps import street as streetmap
 from layers.shell import render_html
 from layers.street import street_map
@@ -20,13 +23,18 @@ Limit = Annotated[int, Query(ge=1, le=streetmap.MAX_ROWS)]
 
 
 @router.get("/maps/street/{code}", response_class=HTMLResponse, summary="A street's map (街道网格图)")
-def street_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce) -> HTMLResponse:
-    """Every grid of the street (9-digit code) with its household count; households and places load
-    for the viewport when zoomed in. A malformed code answers 422, a street with no communities 404."""
+def street_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
+                    user: CurrentUser) -> HTMLResponse:
+    """Every grid of the street (9-digit code) with its household count ("—" where the user may not
+    count it); households and places load for the viewport when zoomed in, each household's popup
+    linking its page. A malformed code answers 422, a street with no communities 404."""
+    assert user is not None  # the route's policy lets only signed-in users in
     overview = streetmap.street_overview(conn, code)
     base = f"/maps/street/{code}"
-    page = render_html(street_map(overview, f"{base}/households", f"{base}/places", settings), nonce=nonce)
-    return HTMLResponse(page, headers=PRIVATE)
+    m = street_map(overview, f"{base}/households", f"{base}/places", settings,
+                   grid_maps=lambda grid: allowed(user, "/maps/grids/{code}", grid),
+                   household_url=household_pages(user))
+    return HTMLResponse(render_html(m, nonce=nonce), headers=PRIVATE)
 
 
 @router.get("/maps/street/{code}/households", summary="Households of a viewport, compact")

@@ -26,6 +26,7 @@ from api.workbench.nav import link
 from api.workbench.render import page
 from gis.errors import Conflict, InvalidInput
 from gis.register import households as register
+from gis.register.moves import list_moves
 from gis.register.persons import update_person
 
 SEARCH_LIMIT = 50
@@ -89,7 +90,8 @@ def _household_page(request: Request, conn: psycopg.Connection, user: Any, lang:
     response = page(request, user, lang, "household.html", N_("住户"), h=household, head=head,
                     form=form or {k: household[k] or "" for k in EDITABLE}, errors=errors or {},
                     conflict=conflict, grid_map=grid_map, labels=FIELD_LABELS, relations=RELATIONS,
-                    key_names=_key_person_names(conn, lang))
+                    key_names=_key_person_names(conn, lang),
+                    moves=list_moves(conn, household_id, limit=10)["items"])
     response.status_code = status_code
     return response
 

@@ -51,10 +51,14 @@ def counts_whole(user: Principal, code: str) -> bool:
 MENU: tuple[tuple[str, str], ...] = (
     (N_("首页"), "/"),
     (N_("住户查询"), "/households"),
+    (N_("四清看板"), "/dashboard"),
     (N_("地图"), "/maps/"),
     (N_("校园周边地图"), "/maps/perimeter"),
     (N_("责任路段地图"), "/maps/roads"),
+    (N_("用户管理"), "/users"),
     (N_("审计日志"), "/audit"),
+    (N_("数据导入"), "/imports"),
+    (N_("数据导出"), "/exports"),
     (N_("接口文档"), "/docs"),
 )
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
@@ -36,6 +37,13 @@ def environment() -> Environment:
     return env
 
 
+def language_switch(request: Request) -> str:
+    """This page's address with its query kept but for ``lang``, ending in ``lang=`` (the template adds
+    zh or en): switching language on a filtered list or a mapping step stays on that step."""
+    kept = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "lang"])
+    return f"{request.url.path}?{kept + '&' if kept else ''}lang="
+
+
 def page(request: Request, user: Principal, lang: Language, template: str, title: str,
          **context: Any) -> HTMLResponse:
     """The page ``template`` for ``user`` in ``lang``; stores a language chosen with ``?lang=``."""
@@ -45,7 +53,8 @@ def page(request: Request, user: Principal, lang: Language, template: str, title
     html = environment().get_template(template).render(
         _=_, lang=lang, html_lang=HTML_LANG[lang], title=_(title), user=user, menu=menu(user),
         roles=[_(ROLE_NAMES[r]) for r in ROLES if r in user.roles], nonce=csp_nonce(request),
-        csrf=csrf_token(token, secret) if token else "", path=request.url.path, **context)
+        csrf=csrf_token(token, secret) if token else "", path=request.url.path,
+        switch=language_switch(request), **context)
     response = HTMLResponse(html)
     chosen = getattr(request.state, "lang_chosen", None)
     if chosen is not None:

@@ -19,6 +19,7 @@ from psycopg import sql
 
 from gis.crs import BBox
 from gis.errors import Problem
+from gis.interop.fieldmap import mapped_frame
 from gis.interop.layerspec import LayerSpec
 from gis.interop.readers import read_frame
 from gis.interop.shown import shown
@@ -134,41 +135,66 @@ def with_vocabularies(conn: psycopg.Connection, spec: LayerSpec) -> LayerSpec:
 
 def load_frame(conn: psycopg.Connection, spec: LayerSpec, frame: pd.DataFrame, *,
                crs: str | None = None, field_map: dict[str, str] | None = None,
+               columns: dict[str, str] | None = None, dry_run: bool = False,
                region_bbox: BBox = CHINA_BBOX, progress: Progress | None = None) -> ImportReport:
     """Validate ``frame`` as layer ``spec`` and load it in one transaction, all or nothing.
 
     ``crs``: EPSG:4326, EPSG:4490 or gcj02 (None: as the file declares, else EPSG:4326).
-    ``field_map``: field -> column name, e.g. {"ref": "osm_id", "category": "type"}.
+    ``field_map``: field -> column name, e.g. {"ref": "osm_id", "category": "type"}; the fields it
+    leaves out are found by their names and aliases.
+    ``columns``: the whole mapping instead (the workbench's form): field -> column, and a field left
+    out is not imported, whatever the file's header says (fieldmap.mapped_frame).
+    ``dry_run``: everything an import does, the database's checks and the insert included, in a
+    transaction that is then rolled back: the problems (or the report) of the real import, nothing kept.
     Raises InvalidInput with every problem found (row, field, reason); nothing is written then.
     """
+    if columns is not None:
+        frame, field_map = mapped_frame(frame, columns), {}
     spec = with_vocabularies(conn, spec)
     typed = validated_rows(spec, frame, crs=crs, field_map=dict(field_map or {}), region_bbox=region_bbox)
     report = ImportReport(layer=spec.name, rows=len(typed))
-    with conn.transaction():
-        _bulk_settings(conn)
-        conn.execute("DROP TABLE IF EXISTS pg_temp.staging")
-        conn.execute(_staging_ddl(spec))
-        _copy_staging(conn, spec, typed, progress)
-        if spec.geometry is not None:
-            # Built once, sorted, after the load: lets spatial joins probe the staged rows by area
-            # (2,000 grids x a GiST scan each instead of 1M point lookups in the grid index).
-            conn.execute("CREATE INDEX staging_geom_idx ON staging USING gist (geom)")
-        conn.execute("ANALYZE staging")  # temp tables are never auto-analysed; the joins need counts
-        problems = _stored_duplicates(conn, spec)
-        if spec.check_sql:
-            problems += [Problem(fld, reason, row_no) for row_no, fld, reason in conn.execute(spec.check_sql)]
-        if problems:
-            raise refused(problems)
-        cur = conn.execute(spec.insert_sql)
-        if spec.reports_placement:
-            for placement, count, refs in cur.fetchall():
-                report.placements[placement] = count
-                if placement in ("outside", "border"):
-                    getattr(report, placement).extend(refs or [])
-        if spec.after_sql:
-            conn.execute(spec.after_sql)
-        conn.execute("DROP TABLE staging")
+    with conn.transaction() as outer:
+        _load(conn, spec, typed, report, progress)
+        if dry_run:
+            raise psycopg.Rollback(outer)
     return report
+
+
+def _load(conn: psycopg.Connection, spec: LayerSpec, typed: pd.DataFrame, report: ImportReport,
+          progress: Progress | None) -> None:
+    """Stage the typed rows, run the database's checks and insert them (inside the caller's transaction)."""
+    _bulk_settings(conn)
+    conn.execute("DROP TABLE IF EXISTS pg_temp.staging")
+    conn.execute(_staging_ddl(spec))
+    _copy_staging(conn, spec, typed, progress)
+    if spec.geometry is not None:
+        # Built once, sorted, after the load: lets spatial joins probe the staged rows by area
+        # (2,000 grids x a GiST scan each instead of 1M point lookups in the grid index).
+        conn.execute("CREATE INDEX staging_geom_idx ON staging USING gist (geom)")
+    conn.execute("ANALYZE staging")  # temp tables are never auto-analysed; the joins need counts
+    problems = _stored_duplicates(conn, spec)
+    if spec.check_sql:
+        problems += [Problem(fld, reason, row_no) for row_no, fld, reason in conn.execute(spec.check_sql)]
+    if problems:
+        raise refused(problems)
+    cur = conn.execute(spec.insert_sql)
+    if spec.reports_placement:
+        for placement, count, refs in cur.fetchall():
+            report.placements[placement] = count
+            if placement in ("outside", "border"):
+                getattr(report, placement).extend(refs or [])
+    if spec.after_sql:
+        conn.execute(spec.after_sql)
+    conn.execute("DROP TABLE staging")
+
+
+def read_file(spec: LayerSpec, path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
+              header_row: str | int | None = None, field_map: dict[str, str] | None = None,
+              columns: dict[str, str] | None = None) -> pd.DataFrame:
+    """The file as a frame (readers.read_frame), its header row found by the layer's column names and
+    the columns a mapping names."""
+    names = column_candidates(spec, {**(field_map or {}), **(columns or {})})
+    return read_frame(path, encoding=encoding, sheet=sheet, header_row=header_row, header_names=names)
 
 
 def import_file(conn: psycopg.Connection, spec: LayerSpec, path: str | Path, *,
@@ -179,6 +205,6 @@ def import_file(conn: psycopg.Connection, spec: LayerSpec, path: str | Path, *,
     ``encoding``, ``sheet`` and ``header_row`` say how to read the file (readers.read_frame); the
     header is otherwise found as the first row naming the layer's columns. The other options are
     load_frame's."""
-    names = column_candidates(spec, options.get("field_map") or {})
-    frame = read_frame(path, encoding=encoding, sheet=sheet, header_row=header_row, header_names=names)
+    frame = read_file(spec, path, encoding=encoding, sheet=sheet, header_row=header_row,
+                      field_map=options.get("field_map"), columns=options.get("columns"))
     return load_frame(conn, spec, frame, **options)

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from gis.access.roles import REGISTER
 from gis.codes import community_code_problem, grid_code_problem, mask_id_number, mask_phone
 from gis.errors import InvalidInput, NotFound
 
@@ -27,6 +28,10 @@ TAGS: tuple[str, ...] = ("key_person", "floating", "poverty", "elderly_alone", "
 # China, so the bounding-box test can use the GiST index before the exact ellipsoidal distance.
 NEARBY_M = 100
 _NEARBY_DEG = 0.002
+
+# The roles whose scopes give a map its rows (the register's row policies): a map's figures are sums
+# over those rows, whole only where these scopes hold the area.
+_READERS = sorted(REGISTER)
 
 _PERSON_TAGS = """
       (CASE WHEN kp.person_id IS NOT NULL THEN 1 ELSE 0 END)
@@ -85,6 +90,12 @@ ORDER BY h.id
 
 # The grids of a community as a GeoJSON FeatureCollection, each with its workers and a label point
 # that is guaranteed to lie inside it (a centroid may fall outside an L-shaped grid).
+#
+# Row-level security hides a neighbour's worker rows and register rows from a grid worker: her
+# neighbours would show no worker and 0 households. Each grid therefore says what the user may know
+# of it (migration 015): ``seen`` (its register rows), ``counted`` (its figures and workers' names),
+# ``staffed`` (how many workers serve it, a number; null when the user may not even know that), and
+# its figures (households, persons) only when counted, else null: a map shows "—", never 0.
 _GRIDS = """
 SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(json_build_object(
     'type', 'Feature', 'id', g.code,
@@ -93,10 +104,15 @@ SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_
         'code', g.code, 'name', g.name,
         'workers', coalesce(w.workers, ARRAY[]::text[]), 'team', coalesce(w.team, ARRAY[]::text[]),
         'focus', g.code = %(focus)s,
+        'seen', coalesce(a.seen, false), 'counted', coalesce(a.counted, false), 'staffed', a.workers,
+        'households', CASE WHEN a.counted THEN coalesce(n.households, 0) END,
+        'persons', CASE WHEN a.counted THEN coalesce(n.persons, 0) END,
         'label', json_build_array(round(ST_Y(pos)::numeric, 6), round(ST_X(pos)::numeric, 6)))
 ) ORDER BY g.code), '[]'))
 FROM grid g
 CROSS JOIN LATERAL ST_PointOnSurface(g.geom) AS pos
+LEFT JOIN map_grid_access(%(community)s) a ON a.grid_code = g.code
+LEFT JOIN register_grid_counts(%(community)s) n ON n.grid_code = g.code
 LEFT JOIN LATERAL (
     SELECT array_agg(gw.name ORDER BY gw.name) FILTER (WHERE wg.role = 'worker') AS workers,
            array_agg(gw.name ORDER BY gw.name) FILTER (WHERE wg.role = 'team') AS team
@@ -124,6 +140,9 @@ class MapData:
     households: list[dict[str, Any]]
     counts: dict[str, int]
     community: dict[str, Any] | None = None  # the community boundary as a GeoJSON geometry
+    # Whether the user's register scopes hold the map's area (grid or community) whole: ``counts``
+    # are then its figures; else they are sums over the part she may read, and the map shows "—".
+    whole: bool = True
     division: dict[str, Any] | None = None  # check_division's FeatureCollection, None if unchecked
     tags: tuple[str, ...] = TAGS
     made_on: date = field(default_factory=date.today)
@@ -167,21 +186,22 @@ def grid_map_data(conn: psycopg.Connection, code: str) -> MapData:
     if (problem := grid_code_problem(code)) is not None:
         raise InvalidInput.one("code", problem)
     row = conn.execute(
-        """SELECT g.name, c.code, c.name, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+        """SELECT g.name, c.code, c.name, access_holds(g.code, %s::text[]),
+                  ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
            FROM grid g JOIN community c ON c.code = g.community_code
            CROSS JOIN LATERAL ST_Envelope(g.geom) AS e WHERE g.code = %s""",
-        [code],
+        [_READERS, code],
     ).fetchone()
     if row is None:
         raise NotFound("grid", code)
-    name, community_code, community_name, *bbox = row
+    name, community_code, community_name, whole, *bbox = row
     grids = _grids(conn, community_code, code)
     focus = next(f["properties"] for f in grids["features"] if f["properties"]["code"] == code)
     households = _households(conn, _GRID_HOUSEHOLDS, code)
     return _record_look(conn, MapData(
         kind="grid", code=code, name=name, community_code=community_code, community_name=community_name,
         workers=focus["workers"], team=focus["team"], grids=grids, bbox=tuple(bbox),  # type: ignore[arg-type]
-        households=households, counts=_counts(households, TAGS),
+        households=households, counts=_counts(households, TAGS), whole=whole,
     ))
 
 
@@ -190,20 +210,21 @@ def community_map_data(conn: psycopg.Connection, code: str) -> MapData:
     if (problem := community_code_problem(code)) is not None:
         raise InvalidInput.one("code", problem)
     row = conn.execute(
-        """SELECT c.name, ST_AsGeoJSON(c.geom, 6)::json, ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
+        """SELECT c.name, ST_AsGeoJSON(c.geom, 6)::json, access_holds(c.code, %s::text[]),
+                  ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e)
            FROM community c CROSS JOIN LATERAL ST_Envelope(c.geom) AS e WHERE c.code = %s""",
-        [code],
+        [_READERS, code],
     ).fetchone()
     if row is None:
         raise NotFound("community", code)
-    name, boundary, *bbox = row
+    name, boundary, whole, *bbox = row
     grids = _grids(conn, code, None)
     households = _households(conn, _COMMUNITY_HOUSEHOLDS, code)
     workers = sorted({w for f in grids["features"] for w in f["properties"]["workers"]})
     return _record_look(conn, MapData(
         kind="community", code=code, name=name, community_code=code, community_name=name,
         workers=workers, team=[], grids=grids, bbox=tuple(bbox),  # type: ignore[arg-type]
-        households=households, counts=_counts(households, TAGS), community=boundary,
+        households=households, counts=_counts(households, TAGS), community=boundary, whole=whole,
         division=division_problems(conn, code),
     ))
 
@@ -229,15 +250,20 @@ def division_problems(conn: psycopg.Connection, community_code: str) -> dict[str
 
 
 def map_index(conn: psycopg.Connection) -> list[dict[str, Any]]:
-    """Communities with their grids (code, name, workers, households), for the list of maps."""
+    """Communities with their grids (code, name, workers, households), for the list of maps. A grid
+    the user may not count has ``households`` None (not 0) and ``counted`` false; ``staffed`` is its
+    number of workers, None when the user may not know it (see _GRIDS)."""
     rows = conn.execute(
         """SELECT c.code, c.name, c.street_name,
                   coalesce(json_agg(json_build_object(
-                      'code', g.code, 'name', g.name, 'households', coalesce(n.households, 0),
+                      'code', g.code, 'name', g.name,
+                      'households', CASE WHEN a.counted THEN coalesce(n.households, 0) END,
+                      'counted', coalesce(a.counted, false), 'staffed', a.workers,
                       'workers', coalesce(w.names, ARRAY[]::text[])) ORDER BY g.code)
                       FILTER (WHERE g.code IS NOT NULL), '[]')
            FROM community c
            LEFT JOIN grid g ON g.community_code = c.code
+           LEFT JOIN map_grid_access('') a ON a.grid_code = g.code
            LEFT JOIN (SELECT grid_code, households FROM register_household_counts('')) n
                   ON n.grid_code = g.code
            LEFT JOIN LATERAL (

@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from gis.access.roles import COUNTS
 from gis.errors import InvalidInput, NotFound
 from gis.perimeter.specs import PLACE_CATEGORIES
 
@@ -31,16 +32,18 @@ WITH g AS (
     FROM grid g WHERE starts_with(g.code, %(street)s)
 ), n AS (  -- counts, never rows: a viewer may count what she may not read
     SELECT c.grid_code, c.households FROM register_household_counts(%(street)s) c
+), a AS (  -- which grids she may count (migration 015): the others' figures are null, never 0
+    SELECT a.grid_code, a.counted FROM map_grid_access(%(street)s) a
 )
 SELECT (SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
             json_build_object(
                 'type', 'Feature',
                 'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(g.geom, %(tolerance)s), 6)::json,
                 'properties', json_build_object(
-                    'c', g.code, 'n', g.name, 'h', coalesce(n.households, 0),
+                    'c', g.code, 'n', g.name, 'h', CASE WHEN a.counted THEN coalesce(n.households, 0) END,
                     'p', json_build_array(round(ST_Y(g.pos)::numeric, 6), round(ST_X(g.pos)::numeric, 6))))
             ORDER BY g.code), '[]'))
-        FROM g LEFT JOIN n ON n.grid_code = g.code) AS grids,
+        FROM g LEFT JOIN n ON n.grid_code = g.code LEFT JOIN a ON a.grid_code = g.code) AS grids,
        (SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
             json_build_object(
                 'type', 'Feature',
@@ -53,7 +56,8 @@ SELECT (SELECT json_build_object('type', 'FeatureCollection', 'features', coales
               WHERE starts_with(c.code, %(street)s)) x) AS bbox,
        (SELECT min(c.street_name) FROM community c WHERE starts_with(c.code, %(street)s)) AS street_name,
        (SELECT count(*) FROM community c WHERE starts_with(c.code, %(street)s)) AS communities_n,
-       (SELECT coalesce(sum(households), 0) FROM n) AS households_n
+       (SELECT CASE WHEN access_holds(%(street)s, %(counters)s::text[]) THEN coalesce(sum(households), 0) END
+        FROM n) AS households_n
 """
 
 # The rows of a table inside a box as JSON text {truncated, rows: [[id, lat, lon, ...columns], ...]}:
@@ -91,7 +95,9 @@ _PLACES = sql.SQL(_IN_BOX).format(
 @dataclass
 class StreetOverview:
     """What the street map page embeds: grids (FeatureCollection, properties c=code, n=name,
-    h=households, p=[lat, lon] inside the grid), community boundaries, the street's extent."""
+    h=households or null where the user may not count the grid, p=[lat, lon] inside the grid),
+    community boundaries, the street's extent. ``household_count`` is None unless the user's
+    counting scopes hold the whole street: a sum over her grids alone is not the street's."""
 
     code: str
     name: str
@@ -99,7 +105,7 @@ class StreetOverview:
     grids: dict[str, Any]
     communities: dict[str, Any]
     community_count: int
-    household_count: int
+    household_count: int | None
 
     @property
     def grid_count(self) -> int:
@@ -120,14 +126,15 @@ def street_overview(conn: psycopg.Connection, code: str) -> StreetOverview:
     """The street's grids, simplified, with household counts. A malformed code is InvalidInput, a
     street without communities NotFound."""
     check_street_code(code)
-    row = conn.execute(_OVERVIEW, {"street": code, "tolerance": SIMPLIFY_DEG}).fetchone()
+    row = conn.execute(_OVERVIEW, {"street": code, "tolerance": SIMPLIFY_DEG,
+                                   "counters": sorted(COUNTS)}).fetchone()
     assert row is not None
     grids, communities, bbox, street_name, community_count, household_count = row
     if not community_count:
         raise NotFound("street", code)
     return StreetOverview(code=code, name=street_name or code, bbox=tuple(bbox),  # type: ignore[arg-type]
                           grids=grids, communities=communities, community_count=community_count,
-                          household_count=int(household_count))
+                          household_count=None if household_count is None else int(household_count))
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:

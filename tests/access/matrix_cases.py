@@ -50,6 +50,7 @@ def path_values(w, ex: Extras, inside: bool, layer: str | None) -> dict[str, str
             "section_id": ex.section,
             "assignment_id": ex.assignment,
             "unit_id": ex.unit,
+            "username": w.users["worker"].username,
             "feature_id": features.get(layer or "", household),
             "z": z,
             "x": x,
@@ -282,6 +283,33 @@ def write_request(
         ("POST", "/units"): ({"json": {"name": f"{w.tag} new unit"}}, False),
         ("PATCH", "/units/{unit_id}"): ({"json": {"contact": "Li"}}, False),
         ("DELETE", "/units/{unit_id}"): ({}, False),
+        # accounts (用户与授权): the two revokes answer 409 (her last grant), which counts as decided
+        ("POST", "/users"): (
+            {"json": {"username": f"{w.tag}-made", "password": PASSWORD, "role": "viewer",
+                      "scope": street}}, True),
+        ("PATCH", "/users/{username}"): ({"json": {"full_name": "renamed"}}, False),
+        ("POST", "/users/{username}"): ({"data": {"full_name": "renamed"}}, False),
+        ("POST", "/users/{username}/password"): ({"json": {"password": PASSWORD}}, False),
+        ("POST", "/users/{username}/grants"): ({"json": {"role": "viewer", "scope": community}}, True),
+        ("DELETE", "/users/{username}/grants"): ({"params": {"role": "grid_worker", "scope": w.g1}}, False),
+        ("POST", "/users/{username}/grants/revoke"): (
+            {"data": {"role": "grid_worker", "scope": w.g1}}, False),
+        # moves (迁入迁出): a head leaving names the new head
+        ("POST", "/households/{household_id}/move-in"): (
+            {"json": {"name": "new person", "relation": "other"}}, False),
+        ("POST", "/persons/{person_id}/move-out"): (
+            {"json": {"version": ex.persons[person][1], "new_head_id": w.persons[grid][1]}}, False),
+        ("POST", "/persons/{person_id}/transfer"): (
+            {"json": {"household_id": w.households[grid][1], "relation": "other",
+                      "version": ex.persons[person][1], "new_head_id": w.persons[grid][1]}}, False),
+        ("POST", "/households/{household_id}/persons/new"): (
+            {"data": {"name": "new person", "relation": "other"}}, False),
+        ("POST", "/persons/{person_id}/edit"): (
+            {"data": {"name": "renamed", "relation": "head", "residence": "registered",
+                      "version": str(ex.persons[person][1])}}, False),
+        ("POST", "/persons/{person_id}/move"): (
+            {"data": {"kind": "out", "version": str(ex.persons[person][1]),
+                      "new_head_id": str(w.persons[grid][1])}}, False),
     }
     if template == "/imports/{layer}" and layer:
         name, content, media = import_file(layer, w, ex, inside, int(inside))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.environ.get("CI"),
                                 reason="chromium not installed")
 ARTEFACTS = Path(__file__).parent / "artefacts"
+GUIDE_SCREENS = Path(__file__).parents[2] / "api" / "workbench" / "guide" / "screens"
 SIZES = {"pc": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 ROLES = ["worker", "admin", "inspector", "planner", "viewer"]
 
@@ -66,6 +68,26 @@ class Tab:
         ARTEFACTS.mkdir(exist_ok=True)
         self.page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
+    def guide_shot(self, name: str, scroll_to: str | None = None) -> None:
+        """A screenshot for the user guide (使用说明): what the screen shows (not the whole page), kept
+        with the artefacts, and written to api/workbench/guide/screens/NAME.png when
+        GRIDMAP_GUIDE_SHOTS=1 (so that a test run does not rewrite the guide's pictures), made small
+        with pngquant where it is installed. ``scroll_to``: a selector brought into view first."""
+        if scroll_to:
+            self.page.locator(scroll_to).first.scroll_into_view_if_needed()
+        ARTEFACTS.mkdir(exist_ok=True)
+        path = ARTEFACTS / f"guide-{name}.png"
+        self.page.screenshot(path=str(path))
+        if os.environ.get("GRIDMAP_GUIDE_SHOTS") != "1":
+            return
+        target = GUIDE_SCREENS / f"{name}.png"
+        pngquant = shutil.which("pngquant")
+        if pngquant:
+            subprocess.run([pngquant, "--quality", "50-85", "--speed", "1", "--strip", "--force",
+                            "--output", str(target), str(path)], check=True)
+        else:
+            shutil.copyfile(path, target)
+
     def clean(self) -> None:
         assert self.errors == [] and self.blocked == []
 
@@ -88,9 +110,10 @@ def sign_in(t: Tab, base_url: str, username: str, password: str) -> None:
     assert urlparse(t.page.url).path == "/login"
     t.page.fill("input[name=username]", username)
     t.page.fill("input[name=password]", password)
-    with t.page.expect_navigation():
-        t.page.click("button[type=submit]")
-    assert t.page.url == base_url + "/"
+    t.page.click("button[type=submit]")
+    # the post answers 303 to "/": wait for that page itself (a loaded machine may first report the
+    # navigation of the form's own post)
+    t.page.wait_for_url(base_url + "/", timeout=60_000)
 
 
 _TARGETS = "header a, header button, nav a, .links a, dd a"
@@ -109,6 +132,7 @@ def test_home_page_of_each_role(tab, base_url, street, password, role, size):
     assert t.js("() => document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
     assert t.js(_SMALL_TARGETS) == []
     t.shot(f"home-{role}-{size}")
+    t.guide_shot(f"home-{role}-{size}")
     links = t.js("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)")
     assert links
     for href in dict.fromkeys(links):
@@ -176,10 +200,16 @@ def test_grid_worker_changes_a_households_phone(tab, base_url, street, password,
     with t.page.expect_navigation():
         t.page.click("form.search button[type=submit]")
     assert t.js("() => document.documentElement.scrollWidth <= window.innerWidth"), "scrolls sideways"
+    if size == "phone":
+        t.guide_shot("households-search-phone")
     with t.page.expect_navigation():
         t.page.click(f".results a[href='/households/{household}']")
+    if size == "phone":
+        t.guide_shot("household-phone")
     phone = "1860000" + ("1234" if size == "pc" else "5678")
     t.page.fill("input[name=phone]", phone)
+    if size == "phone":
+        t.guide_shot("household-edit-phone", scroll_to="form.edit button[type=submit]")
     with t.page.expect_navigation():
         t.page.click("form.edit button[type=submit]")
     assert urlparse(t.page.url).path == f"/households/{household}"
@@ -189,4 +219,14 @@ def test_grid_worker_changes_a_households_phone(tab, base_url, street, password,
         'form.edit input:not([type=hidden]), form.edit button'))
         .every(e => e.getBoundingClientRect().height >= 40)""")
     t.shot(f"household-worker-{size}")
+    t.clean()
+
+
+def test_login_page_for_the_guide(tab, base_url, street):
+    """The sign-in page as the user guide shows it (phone), the username typed in."""
+    t = tab("phone")
+    t.page.goto(base_url + "/login", wait_until="load")
+    t.page.fill("input[name=username]", street.users["worker"])
+    t.page.fill("input[name=password]", "************")
+    t.guide_shot("login-phone")
     t.clean()
