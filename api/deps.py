@@ -159,7 +159,10 @@ def get_conn(request: Request) -> Iterator[psycopg.Connection]:
             raise
 
 
-Conn = Annotated[psycopg.Connection, Depends(get_conn)]
+# "function" scope: the transaction is committed when the handler returns, before the answer is sent.
+# (FastAPI's default ends a dependency after the answer: a client, or a browser following a form's 303,
+# could then read before the commit and see the old rows, and a failed commit would follow a success.)
+Conn = Annotated[psycopg.Connection, Depends(get_conn, scope="function")]
 AppSettings = Annotated[Settings, Depends(get_settings)]
 
 

@@ -175,6 +175,22 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/perimeter/schools/{school}/violations"): Rule(PERIMETER_READ),
     ("GET", "/perimeter/licences"): Rule(PERIMETER_READ),  # 辖区证照齐全、亮证经营
     **_resource("/perimeter/rules", "{rule_id}", read=Rule(PERIMETER_READ), write=Rule(PERIMETER_WRITE)),
+    ("POST", "/perimeter/rules/preview"): Rule(PERIMETER_WRITE),  # which schools a new rule changes
+    # places and schools one at a time (GET /perimeter/places/{place} is the place page's row below);
+    # the workbench's search (场所与学校), their forms, and the admins' rule book (周边规则)
+    ("GET", "/perimeter/places"): Rule(PERIMETER_READ),
+    ("POST", "/perimeter/places"): Rule(PERIMETER_WRITE),
+    ("PUT", "/perimeter/places/{place}"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/schools"): Rule(PERIMETER_READ),
+    ("POST", "/perimeter/schools"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/schools/{school}"): Rule(PERIMETER_READ),
+    ("PUT", "/perimeter/schools/{school}"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/directory"): Rule(PERIMETER_WRITE),
+    **{(method, path): Rule(PERIMETER_WRITE) for method in ("GET", "POST")
+       for path in ("/perimeter/places/new", "/perimeter/places/{place}/edit", "/perimeter/schools/new",
+                    "/perimeter/schools/{school}/edit")},
+    ("GET", "/perimeter/rulebook"): Rule(ADMINS),
+    ("POST", "/perimeter/rulebook"): Rule(ADMINS),
     ("POST", "/perimeter/violations/record"): Rule(PERIMETER_WRITE),
     ("GET", "/perimeter/violations/recorded"): Rule(PERIMETER_READ),
     ("GET", "/perimeter/violations/recorded/{violation_id}"): Rule(PERIMETER_READ),
@@ -182,10 +198,26 @@ POLICY: dict[Route, Rule] = {
     ("POST", "/perimeter/places/{place}/inspections"): Rule(PERIMETER_WRITE),
     ("GET", "/perimeter/places/{place}/inspections"): Rule(PERIMETER_READ),
     ("PUT", "/perimeter/inspections/{inspection_id}/photo"): Rule(PERIMETER_WRITE),
+    # an inspection's photos (media store, migration 016): read through the inspection only, by those
+    # who may read inspections; the images carry no EXIF (the JSON list has its time and position)
+    ("POST", "/perimeter/inspections/{inspection_id}/photos"): Rule(PERIMETER_WRITE),
+    ("GET", "/perimeter/inspections/{inspection_id}/photos"): Rule(PERIMETER_READ),
+    ("GET", "/perimeter/inspections/{inspection_id}/photos/{sha256}"): Rule(PERIMETER_READ),
+    ("GET", "/perimeter/inspections/{inspection_id}/photos/{sha256}/thumbnail"): Rule(PERIMETER_READ),
+    # the workbench's place page (检查场所) and its inspection form (multipart, photos), and the
+    # violation page with its workflow buttons (GET shares the path with the JSON route above)
+    ("GET", "/perimeter/places/{place}"): Rule(PERIMETER_READ),
+    ("POST", "/perimeter/violations/recorded/{violation_id}"): Rule(PERIMETER_WRITE),
     # responsibility road sections (路段管理责任制)
     ("GET", "/roads"): Rule(ROADS_READ),
     ("POST", "/roads/cut"): Rule(ROADS_WRITE),
     ("GET", "/roads/coverage"): Rule(ROADS_READ),
+    # the planner's workbench (路段分配): the coverage report as XLSX, the cut page (its form posts to
+    # POST /roads/cut as a form), the multi-section assign form, the unit's edit form
+    ("GET", "/roads/coverage.xlsx"): Rule(ROADS_READ),
+    ("GET", "/roads/cut"): Rule(ROADS_WRITE),
+    ("POST", "/sections/assign"): Rule(ROADS_WRITE),
+    ("POST", "/units/{unit_id}/edit"): Rule(ROADS_WRITE),
     ("GET", "/roads/unassigned"): Rule(ROADS_READ),
     ("GET", "/roads/overlaps"): Rule(ROADS_READ),
     ("GET", "/roads/frontage"): Rule(ROADS_READ),

@@ -16,7 +16,7 @@ from layers.styles import BORDER_COLOUR, COMMUNITY_COLOUR, GRID_COLOUR
 if TYPE_CHECKING:
     from gis.settings import Settings
 
-KINDS_ZH = {"gap": "缝隙 gap", "overlap": "交叉 overlap", "outside": "超出社区 outside the community"}
+KINDS_ZH = {"gap": "缝隙", "overlap": "交叉", "outside": "超出社区"}
 COLOUR = "#d00"
 HATCH_ID = "gridmap-hatch"
 
@@ -30,7 +30,7 @@ HATCH_SVG = Raw(
 )
 
 
-def division_problems(problems: dict[str, Any], name: str = "划分问题 division problems") -> folium.GeoJson:
+def division_problems(problems: dict[str, Any], name: str = "划分问题") -> folium.GeoJson:
     """check_division's FeatureCollection (properties kind, area_m2, grids) as a hatched red layer."""
     problems = copy.deepcopy(problems)  # labels are added to the properties
     features = problems.get("features")
@@ -44,11 +44,11 @@ def division_problems(problems: dict[str, Any], name: str = "划分问题 divisi
         props["area"] = f"{float(props.get('area_m2') or 0):,.0f} m²"
         props["grid_list"] = "、".join(props.get("grids") or []) or "—"
     return folium.GeoJson(
-        problems, name=f"{name} ({len(features)})",
+        problems, name=f"{name} {len(features)} 处",
         style_function=lambda _: {"color": COLOUR, "weight": 2, "fillColor": f"url(#{HATCH_ID})",
                                   "fillOpacity": 1, "className": "division-problem"},
         tooltip=TextTooltip(fields=["label", "area", "grid_list"],
-                                      aliases=["问题 problem", "面积 area", "网格 grids"]),
+                                      aliases=["问题", "面积", "网格"]),
     )
 
 
@@ -67,7 +67,7 @@ class EmbeddedMap:
 
 
 ADDRESS_PARTS = ("address", "building", "unit", "room")
-PLACEMENT_ZH = {"border": "压线户 on a border", "outside": "界外户 outside every grid"}
+PLACEMENT_ZH = {"border": "压线户（在网格边界上）", "outside": "界外户（不在任何网格内）"}
 
 
 def _bounds(geometries: list[dict[str, Any]]) -> tuple[float, float, float, float]:
@@ -96,18 +96,18 @@ def division_map(community: dict[str, Any], grids: dict[str, Any], problems: dic
     if grids.get("type") != "FeatureCollection":
         raise ValueError("division_map needs the grids as a GeoJSON FeatureCollection")
     bbox = _bounds([community, *(f.get("geometry") for f in grids["features"])])
-    m = offline_map(bbox, "划分检查 division check", settings)
-    folium.GeoJson(community, name="社区边界 community boundary",
+    m = offline_map(bbox, "网格划分检查", settings)
+    folium.GeoJson(community, name="社区边界",
                    style_function=lambda _: {"color": COMMUNITY_COLOUR, "weight": 3, "fill": False}).add_to(m)
-    folium.GeoJson(grids, name=f"网格 grids ({len(grids['features'])})",
+    folium.GeoJson(grids, name=f"网格 {len(grids['features'])} 个",
                    style_function=lambda _: {"color": GRID_COLOUR, "weight": 2, "fillOpacity": 0.05},
-                   tooltip=TextTooltip(fields=["code", "name"], aliases=["网格 grid", "名称 name"])).add_to(m)
+                   tooltip=TextTooltip(fields=["code", "name"], aliases=["网格", "名称"])).add_to(m)
     if problems.get("features"):
         figure(m).html.add_child(HATCH_SVG, name="gridmap_hatch")
         division_problems(problems).add_to(m)
     points = _points(unplaced or [])
     if points["features"]:
-        folium.GeoJson(points, name=f"压线/界外户 households to place ({len(points['features'])})",
+        folium.GeoJson(points, name=f"待落格的压线/界外户 {len(points['features'])} 户",
                        marker=folium.CircleMarker(radius=6, color=BORDER_COLOUR, weight=2, fill=True,
                                                   fill_color="#fff", fill_opacity=1),
                        tooltip=TextTooltip(fields=["placement", "address"], labels=False)).add_to(m)

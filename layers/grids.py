@@ -61,11 +61,13 @@ def _label(props: dict[str, Any]) -> str:
             f"<br>网格员 {html.escape(workers_text(props))}{figures}</div>")
 
 
-def grid_boundaries(grids: dict[str, Any], name: str = "网格 grids") -> folium.FeatureGroup:
+def grid_boundaries(grids: dict[str, Any], name: str | None = None) -> folium.FeatureGroup:
     """The grids of a FeatureCollection (properties code, name, workers, focus, label=[lat, lon]):
-    the focus grid bold, the others thin, each with a label at a point inside it."""
+    the focus grid bold, the others thin, each with a label at a point inside it. The layer is
+    named ``name``, by default "网格 n 个"."""
     if grids.get("type") != "FeatureCollection":
         raise ValueError("grid_boundaries needs a GeoJSON FeatureCollection")
+    name = name or f"网格 {len(grids.get('features') or [])} 个"
     group = folium.FeatureGroup(name=name, overlay=True, control=True)
     if not grids["features"]:
         return group

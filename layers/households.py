@@ -18,6 +18,7 @@ from folium.template import Template
 
 from layers.assets import local_links
 from layers.escape import script_json
+from layers.grids import shown
 from layers.styles import BORDER_COLOUR, HOUSEHOLD_COLOUR, TAG_STYLES
 
 PLACEMENTS = ("inside", "border", "outside")
@@ -105,15 +106,23 @@ class RegisterData(MacroElement):
         self._name = "RegisterData"
         self.count = len(households)
         self.rows_json = script_json(compact_rows(households))
-        # The popup is Chinese: the tag's Chinese term, without the English beside it.
-        self.tags_json = script_json([{"key": t, "label": TAG_STYLES[t].label.split()[0]} for t in tags])
+        self.tags_json = script_json([{"key": t, "label": TAG_STYLES[t].label} for t in tags])
         self.household_url_json = script_json(household_url)
         self.relations_json = script_json(RELATIONS_ZH)
         self.border_colour = BORDER_COLOUR
 
 
+# Households of one building stand at (nearly) one point. Markers closer than their icons' size are
+# kept in a cluster even at the closest zooms, and a click on such a cluster at the highest zoom fans
+# them out (markercluster's spiderfy): each flat gets a marker of its own to click. Farther out the
+# clusters are the usual 40 px ones.
+CLOSE_ZOOM = 18
+CLOSE_RADIUS_PX = 10  # the household icon's size: markers nearer than this overlap
+
+
 class HouseholdCluster(MarkerCluster):
-    """Every household as a small square, clustered when many; border and outside ones in red."""
+    """Every household as a small square, clustered when many; border and outside ones in red.
+    ``count`` (the households, None when the map's area is not the user's whole) names the layer."""
 
     _template = Template(
         """
@@ -123,7 +132,11 @@ class HouseholdCluster(MarkerCluster):
             var icons = ['hh', 'hh hh-border', 'hh hh-outside'].map(function (cls) {
                 return L.divIcon({className: cls, iconSize: [10, 10]});
             });
-            var cluster = L.markerClusterGroup({{ this.options|tojavascript }});
+            var options = {{ this.options|tojavascript }};
+            options.maxClusterRadius = function (zoom) {
+                return zoom >= {{ this.close_zoom }} ? {{ this.close_radius }} : 40;
+            };
+            var cluster = L.markerClusterGroup(options);
             cluster.addLayers(data.rows.map(function (r) {
                 return data.marker(r, {icon: icons[r[2]], title: r[4]});
             }));
@@ -133,31 +146,49 @@ class HouseholdCluster(MarkerCluster):
         """
     )
 
-    def __init__(self, register: RegisterData, name: str = "住户 households", show: bool = True) -> None:
-        # Below 60 households a grid map shows each one: clustering would only hide them.
-        super().__init__(name=name, show=show, disableClusteringAtZoom=18, maxClusterRadius=40,
+    def __init__(self, register: RegisterData, count: int | None = None, show: bool = True) -> None:
+        super().__init__(name=f"住户 {shown(count)} 户", show=show, spiderfyOnMaxZoom=True,
                          chunkedLoading=True)
         self.default_js = local_links(["markerclusterjs"])
         self.default_css = local_links(["markerclustercss", "markerclusterdefaultcss"])
         self.register = register
+        self.close_zoom, self.close_radius = CLOSE_ZOOM, CLOSE_RADIUS_PX
+
+
+# Rings go in panes above the household markers (Leaflet's marker pane is at z-index 600): a click on a
+# ring opens the ringed household, never the neighbour's marker under it; key persons on top of all.
+RING_PANE, RING_Z = "gridmap-rings", 620
+KEY_PANE, KEY_Z = "gridmap-key-persons", 640  # below tooltips (650) and popups (700)
 
 
 class HouseholdRings(Layer):
-    """Rings around the households whose row ``r`` passes ``condition`` (a JavaScript expression),
-    each opening the household's register entry; they stay visible when the others are clustered."""
+    """Rings around the households whose row ``r`` passes ``condition`` (a JavaScript expression); they
+    stay visible when the others are clustered. Households at one point share one ring, whose popup
+    holds each one's register entry: a ring must not stand for one flat of a building and hide the rest.
+    Drawn in ``pane`` (created with ``z_index`` above the markers)."""
 
     _template = Template(
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function () {
-            var data = {{ this.register.get_name() }};
-            var group = L.featureGroup();
+            var data = {{ this.register.get_name() }}, map = {{ this._parent.get_name() }};
+            if (!map.getPane('{{ this.pane }}')) {
+                map.createPane('{{ this.pane }}').style.zIndex = {{ this.z_index }};
+            }
+            var group = L.featureGroup(), at = {}, order = [];
             data.rows.forEach(function (r) {
                 if (!({{ this.condition }})) { return; }
-                L.circleMarker([r[0], r[1]], {radius: {{ this.radius }}, color: '{{ this.colour }}',
-                                              weight: {{ this.weight }}, fill: false,
-                                              className: '{{ this.class_name }}'})
-                 .bindPopup(function () { return data.popup(r); }, {maxWidth: 420})
+                var key = r[0] + ',' + r[1];
+                if (!at[key]) { at[key] = []; order.push(key); }
+                at[key].push(r);
+            });
+            order.forEach(function (key) {
+                var rows = at[key];
+                L.circleMarker([rows[0][0], rows[0][1]], {
+                    radius: {{ this.radius }}, color: '{{ this.colour }}', weight: {{ this.weight }},
+                    fill: false, pane: '{{ this.pane }}', className: '{{ this.class_name }}'})
+                 .bindPopup(function () { return rows.map(data.popup).join(''); },
+                            {maxWidth: 420, maxHeight: 360})
                  .addTo(group);
             });
             return group;
@@ -167,18 +198,20 @@ class HouseholdRings(Layer):
     )
 
     def __init__(self, register: RegisterData, condition: str, *, name: str, colour: str, radius: float,
-                 weight: float, class_name: str, show: bool = True) -> None:
+                 weight: float, class_name: str, show: bool = True, pane: str = RING_PANE,
+                 z_index: int = RING_Z) -> None:
         super().__init__(name=name, overlay=True, control=True, show=show)
         self._name = "HouseholdRings"
         self.register, self.condition = register, condition
         self.colour, self.radius, self.weight, self.class_name = colour, radius, weight, class_name
+        self.pane, self.z_index = pane, z_index
 
 
 class HighlightedHouseholds(HouseholdRings):
     """Households on a border or outside every grid, as red rings: each one is a question for the
     division (网格划分) to answer."""
 
-    def __init__(self, register: RegisterData, name: str = "压线/界外户 border or outside") -> None:
+    def __init__(self, register: RegisterData, name: str = "压线/界外户") -> None:
         super().__init__(register, "r[2]", name=name, colour=BORDER_COLOUR, radius=9, weight=3,
                          class_name="hh-problem")
         self._name = "HighlightedHouseholds"
@@ -188,6 +221,7 @@ HOUSEHOLD_CSS = f"""
 <style>
   .hh {{ background: {HOUSEHOLD_COLOUR}; border: 1px solid #fff; border-radius: 2px; }}
   .hh-border, .hh-outside {{ background: {BORDER_COLOUR}; }}
+  .hh-popup + .hh-popup {{ border-top: 2px solid #888; margin-top: 6px; padding-top: 4px; }}
   .hh-popup table {{ border-collapse: collapse; margin-top: 4px; }}
   .hh-popup th, .hh-popup td {{ border: 1px solid #ccc; padding: 1px 4px; font-size: 12px; }}
   .hh-popup .hh-open {{ display: inline-block; min-height: 40px; line-height: 40px; padding: 0 12px;

@@ -19,7 +19,7 @@ def _grid_item(grid: dict[str, Any]) -> str:
     # A grid the reader may not count: "—" households, and its workers hidden rather than "none".
     workers = html.escape(workers_text(grid))
     name = _entry(f"/maps/grids/{code}", f'{code} {html.escape(grid["name"])}', grid.get("link", True))
-    return f"<li>{name} — 网格员 {workers}, {shown(grid['households'])} 户 households</li>"
+    return f"<li>{name} — 网格员 {workers}，{shown(grid['households'])} 户</li>"
 
 
 def map_index_html(communities: Sequence[dict[str, Any]]) -> str:
@@ -34,7 +34,7 @@ def map_index_html(communities: Sequence[dict[str, Any]]) -> str:
         name = _entry(f"/maps/communities/{code}", f'{code} {html.escape(community["name"])}',
                       community.get("link", True))
         items.append(f"<li>{name}{street}<ul>{grids}</ul></li>")
-    body = "".join(items) or "<li>没有社区 no communities yet: import or load the demo data</li>"
-    return ('<!DOCTYPE html><html><head><meta charset="utf-8"><title>gridmap 一图 maps</title>'
+    body = "".join(items) or "<li>还没有社区：请导入数据或加载示例街道</li>"
+    return ('<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><title>一图 · gridmap</title>'
             "<style>body{font:15px/1.5 sans-serif;margin:2em}li{margin:.2em 0}</style></head>"
-            f"<body><h1>一图 maps</h1><ul>{body}</ul></body></html>")
+            f"<body><h1>一图</h1><ul>{body}</ul></body></html>")

@@ -1,4 +1,11 @@
-"""The title box (grid code and name, worker, counts, date) and the legend of a printed map."""
+"""What a printed map carries besides its layers: the title box (code, name, worker, counts, date),
+the legend, the north arrow.
+
+Placement, so that nothing covers anything else at 1366×768 and on a 390 px phone: the title box
+top-left (beside the zoom buttons), the layer control top-right, the metric scale bar bottom-left
+(layers/shell.py), the legend bottom-right and never wider than the window minus the scale bar's
+corner; the north arrow below the zoom buttons, and it stays on paper when the buttons go.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +13,15 @@ import html
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from branca.element import MacroElement
+from folium.template import Template
+
+from layers.escape import script_json
 from layers.shell import Raw
+
+# The legend keeps this much of the window's width free on its left: the scale bar's corner
+# (Leaflet's 10 px margin + the bar's at most SCALE_WIDTH px, layers/shell.py) and a gap.
+LEGEND_CLEARANCE_PX = 150
 
 
 @dataclass(frozen=True)
@@ -28,19 +43,73 @@ def _swatch(entry: LegendEntry) -> str:
     return f'<span style="display:inline-block;vertical-align:middle;margin-right:6px;{css}"></span>'
 
 
-def legend(entries: Sequence[LegendEntry], title: str = "图例 legend") -> Raw:
-    """A fixed box bottom-left listing what each colour means; it stays visible in print."""
+LEGEND_CSS = f"""
+<style>
+  .gridmap-legend {{ position: fixed; bottom: 24px; right: 10px; z-index: 1000;
+                    max-width: calc(100vw - {LEGEND_CLEARANCE_PX + 10}px); max-height: calc(100vh - 150px);
+                    overflow-y: auto; }}
+  .gridmap-legend summary {{ font-weight: bold; cursor: pointer; min-height: 24px; }}
+  .gridmap-legend .gridmap-legend-columns {{ columns: 2 9em; column-gap: 12px; }}
+  .gridmap-north {{ background: rgba(255,255,255,.9); border-radius: 4px; padding: 2px 4px;
+                    text-align: center; font: bold 12px/1 sans-serif; box-shadow: 0 1px 4px rgba(0,0,0,.3); }}
+  @media print {{ .gridmap-legend {{ max-height: none; overflow: visible; }} }}
+</style>
+"""
+
+
+def legend(entries: Sequence[LegendEntry], title: str = "图例",
+           more: tuple[str, Sequence[LegendEntry]] | None = None) -> Raw:
+    """A box bottom-right listing what each colour means, folded away with a tap on a phone (it opens
+    unfolded, and stays in print); ``more`` is a titled second list in two columns (a category each)."""
     rows = "".join(f"<div>{_swatch(e)}{html.escape(e.label)}</div>" for e in entries)
+    if more is not None:
+        heading, extra = more
+        rows += (f"<div><b>{html.escape(heading)}</b></div><div class=\"gridmap-legend-columns\">"
+                 + "".join(f"<div>{_swatch(e)}{html.escape(e.label)}</div>" for e in extra) + "</div>")
     return Raw(
-        f'<div class="gridmap-box gridmap-legend" style="position:fixed;bottom:24px;left:10px;z-index:1000">'
-        f"<b>{html.escape(title)}</b>{rows}</div>"
+        f'{LEGEND_CSS}<details open class="gridmap-box gridmap-legend">'
+        f"<summary>{html.escape(title)}</summary>{rows}</details>"
     )
 
 
-def title_box(title: str, lines: Sequence[str]) -> Raw:
-    """A fixed box top-left: the map's title and a few lines (worker, counts, date)."""
+def title_box(title: str, lines: Sequence[str], status_id: str | None = None) -> Raw:
+    """A fixed box top-left: the map's title and a few lines (worker, counts, date); ``status_id``
+    adds an empty line with that id for a page's script to write its state into."""
     body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
+    if status_id is not None:
+        body += f'<div id="{html.escape(status_id)}"></div>'
     return Raw(
         f'<div class="gridmap-box gridmap-title" style="position:fixed;top:10px;left:54px;z-index:1000;'
         f'max-width:46%"><div style="font-size:16px;font-weight:bold">{html.escape(title)}</div>{body}</div>'
     )
+
+
+_ARROW_SVG = ('<svg width="22" height="30" viewBox="0 0 22 30" aria-hidden="true">'
+              '<polygon points="11,1 20,27 11,21" fill="#000"/>'
+              '<polygon points="11,1 2,27 11,21" fill="#fff" stroke="#000" stroke-width="1"/></svg>')
+
+
+class NorthArrow(MacroElement):
+    """A north arrow (指北针) under the zoom buttons: the maps are north-up, and a printed map says so."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var arrow = L.control({position: 'topleft'});
+            arrow.onAdd = function () {
+                var div = L.DomUtil.create('div', 'leaflet-control gridmap-north');
+                div.title = '指北针 北';
+                div.innerHTML = {{ this.svg_json }} + '<div>北</div>';
+                return div;
+            };
+            arrow.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "NorthArrow"
+        self.svg_json = script_json(_ARROW_SVG)

@@ -6,15 +6,18 @@ from typing import TYPE_CHECKING
 
 import folium
 
+from layers.base import add_base
 from layers.controls import LayerControl
 from layers.division import COLOUR as PROBLEM_COLOUR
 from layers.division import HATCH_SVG, division_problems
 from layers.grids import DASH, GRID_CSS, grid_boundaries, shown, workers_hidden
 from layers.households import HOUSEHOLD_CSS, HighlightedHouseholds, HouseholdCluster, RegisterData
-from layers.legend import LegendEntry, legend, title_box
+from layers.legend import LegendEntry, NorthArrow, legend, title_box
 from layers.persons import TaggedPersons
 from layers.shell import Raw, figure, offline_map
 from layers.styles import (
+    BASE_BUILDING_COLOUR,
+    BASE_ROAD_COLOUR,
     BORDER_COLOUR,
     COMMUNITY_COLOUR,
     GRID_COLOUR,
@@ -40,25 +43,25 @@ def _figures(data: MapData) -> dict[str, int | None]:
 
 def _summary(data: MapData) -> list[str]:
     c = _figures(data)
-    tagged = " · ".join(f"{TAG_STYLES[t].label.split()[0]} {shown(c[t])}" for t in data.tags)
+    tagged = " · ".join(f"{TAG_STYLES[t].label} {shown(c[t])} 人" for t in data.tags)
     return [
-        f"住户 households {shown(c['households'])} · 人口 persons {shown(c['persons'])} · "
-        f"压线户 on a border {shown(c['border'])} · 界外户 outside {shown(c['outside'])}",
+        f"住户 {shown(c['households'])} 户 · 人口 {shown(c['persons'])} 人 · "
+        f"压线户 {shown(c['border'])} 户 · 界外户 {shown(c['outside'])} 户",
         tagged,
-        f"制图日期 made on {data.made_on.isoformat()}",
+        f"制图日期 {data.made_on.isoformat()}",
     ]
 
 
 def _register_layers(m: folium.Map, data: MapData, household_url: str | None) -> list[LegendEntry]:
     """Households, highlighted households and one overlay per person tag; their legend entries."""
+    figures = _figures(data)
     register = RegisterData(data.households, data.tags, household_url)
     register.add_to(m)
-    HouseholdCluster(register).add_to(m)
-    entries = [LegendEntry("住户 household", "square", HOUSEHOLD_COLOUR)]
+    HouseholdCluster(register, figures["households"]).add_to(m)
+    entries = [LegendEntry("住户", "square", HOUSEHOLD_COLOUR)]
     if data.counts["border"] or data.counts["outside"]:
         HighlightedHouseholds(register).add_to(m)
-        entries.append(LegendEntry("压线/界外户 on a border or outside every grid", "ring", BORDER_COLOUR))
-    figures = _figures(data)
+        entries.append(LegendEntry("压线/界外户（在网格边界上或不在任何网格内）", "ring", BORDER_COLOUR))
     for bit, tag in enumerate(data.tags):
         rings = data.counts[tag]
         TaggedPersons(register, tag, bit, figures[tag], show=rings <= RINGS_SHOWN).add_to(m)
@@ -67,6 +70,7 @@ def _register_layers(m: folium.Map, data: MapData, household_url: str | None) ->
 
 
 def _finish(m: folium.Map, entries: list[LegendEntry], title: str, lines: list[str]) -> folium.Map:
+    NorthArrow().add_to(m)  # a 一图 is hung on a wall
     LayerControl(collapsed=False).add_to(m)
     page = figure(m)
     page.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS), name="gridmap_layer_css")
@@ -75,20 +79,29 @@ def _finish(m: folium.Map, entries: list[LegendEntry], title: str, lines: list[s
     return m
 
 
+def _base(m: folium.Map, data: MapData, settings: Settings) -> list[LegendEntry]:
+    """The roads and buildings under a map without tiles; its legend entries."""
+    if not add_base(m, data.base, settings):
+        return []
+    return [LegendEntry("道路", "line", BASE_ROAD_COLOUR),
+            LegendEntry("建筑", "square", BASE_BUILDING_COLOUR)]
+
+
 def grid_map(data: MapData, settings: Settings, household_url: str | None = None) -> folium.Map:
     """A grid's map: its boundary bold among its neighbours, its households and tagged persons;
     the basemap is the one ``settings`` name. ``household_url`` (``/households/``) links each
     household's popup to its page (layers.households.RegisterData)."""
-    title = f"{data.name} 网格图 grid map"
+    title = f"{data.name} 网格图"
     m = offline_map(data.bbox, title, settings)
+    base = _base(m, data, settings)
     grid_boundaries(data.grids).add_to(m)
-    entries = [LegendEntry("本网格 this grid", "line", GRID_COLOUR),
-               LegendEntry("相邻网格 neighbouring grids", "line", NEIGHBOUR_GRID_COLOUR)]
+    entries = [*base, LegendEntry("本网格", "line", GRID_COLOUR),
+               LegendEntry("相邻网格", "line", NEIGHBOUR_GRID_COLOUR)]
     entries += _register_layers(m, data, household_url)
     workers = "、".join(data.workers) or "未配备"
-    team = f" · 服务团队 team {'、'.join(data.team)}" if data.team else ""
-    lines = [f"网格 grid {data.code} · {data.community_name} 社区 community",
-             f"网格员 grid worker {workers}{team}", *_summary(data)]
+    team = f" · 服务团队 {'、'.join(data.team)}" if data.team else ""
+    lines = [f"网格 {data.code} · {data.community_name}（社区）",
+             f"网格员 {workers}{team}", *_summary(data)]
     return _finish(m, entries, title, lines)
 
 
@@ -106,26 +119,27 @@ def community_map(data: MapData, settings: Settings, household_url: str | None =
     """A community's map: its boundary, all its grids, households, tagged persons and the problems
     of its division (gaps, overlaps, areas outside it); the basemap is the one ``settings`` name;
     ``household_url`` as for grid_map."""
-    title = f"{data.name} 社区网格图 community grid map"
+    title = f"{data.name} 社区网格图"
     m = offline_map(data.bbox, title, settings)
+    base = _base(m, data, settings)
     if data.community is not None:
         boundary = {"color": COMMUNITY_COLOUR, "weight": 3, "fill": False}
-        folium.GeoJson(data.community, name="社区边界 community boundary", control=False,
+        folium.GeoJson(data.community, name="社区边界", control=False,
                        style_function=lambda _: boundary).add_to(m)
     grid_boundaries(data.grids).add_to(m)
-    entries = [LegendEntry("社区边界 community boundary", "line", COMMUNITY_COLOUR),
-               LegendEntry("网格 grid", "line", GRID_COLOUR)]
+    entries = [*base, LegendEntry("社区边界", "line", COMMUNITY_COLOUR),
+               LegendEntry("网格", "line", GRID_COLOUR)]
     features = (data.division or {}).get("features") or []
     if data.division is None:
-        division_note = "划分未检查 division not checked"
+        division_note = "网格划分未检查"
     elif features:
         figure(m).html.add_child(HATCH_SVG, name="gridmap_hatch")
         division_problems(data.division).add_to(m)
-        division_note = f"划分问题 division problems: {len(features)}"
-        entries.append(LegendEntry("缝隙/交叉/超界 gap, overlap, outside", "hatch", PROBLEM_COLOUR))
+        division_note = f"划分问题 {len(features)} 处"
+        entries.append(LegendEntry("缝隙/交叉/超界", "hatch", PROBLEM_COLOUR))
     else:
-        division_note = "划分无问题 division: no gaps, no overlaps"
+        division_note = "网格划分无缝隙、无交叉"
     entries += _register_layers(m, data, household_url)
-    lines = [f"社区 community {data.code}" + (f" · {len(data.grids['features'])} 网格 grids"),
-             f"网格员 grid workers {_community_workers(data)}", division_note, *_summary(data)]
+    lines = [f"社区 {data.code} · 网格 {len(data.grids['features'])} 个",
+             f"网格员 {_community_workers(data)}", division_note, *_summary(data)]
     return _finish(m, entries, title, lines)

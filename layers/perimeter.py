@@ -7,10 +7,13 @@ import html
 from typing import TYPE_CHECKING, Any
 
 import folium
+from shapely.geometry import shape
 
+from layers.base import add_base
 from layers.controls import LayerControl, TextTooltip
-from layers.legend import LegendEntry, legend, title_box
-from layers.shell import figure, offline_map
+from layers.legend import LegendEntry, NorthArrow, legend, title_box
+from layers.shell import Raw, figure, offline_map
+from layers.styles import BASE_BUILDING_COLOUR, BASE_ROAD_COLOUR
 
 if TYPE_CHECKING:
     from gis.settings import Settings
@@ -19,19 +22,27 @@ CAMPUS_COLOUR = "#1f78b4"
 ZONE_COLOUR = "#ff7f00"
 VIOLATION_COLOUR = "#e31a1c"
 COMPLIANT_COLOUR = "#9e9e9e"
-LICENCE_ZH = {"valid": "有效 valid", "missing": "无证 missing", "expired": "过期 expired",
-              "not_displayed": "未亮证 not displayed"}
+COMPLIANT_SHOWN = 20_000  # gis.perimeter.mapdata.COMPLIANT_LIMIT
+LICENCE_ZH = {"valid": "有效", "missing": "无证", "expired": "过期", "not_displayed": "未亮证"}
+CAMPUS_CSS = f"""
+<style>
+  .campus-label div {{ transform: translate(-50%, -50%); display: inline-block; white-space: nowrap;
+                      background: rgba(255,255,255,.85); border: 1px solid {CAMPUS_COLOUR};
+                      border-radius: 3px; padding: 0 4px; font-size: 12px; font-weight: bold;
+                      color: {CAMPUS_COLOUR}; }}
+</style>
+"""
 
 
 def _popup(v: dict[str, Any]) -> str:
     e = html.escape
     return "<br>".join([
         f"<b>{e(v['place_name'])}</b> ({e(v['place_ref'] or '-')})",
-        f"类别 category: {e(v['category'])}",
-        f"规则 rule: {e(v['rule'])}",
-        f"最近学校 nearest school: {e(v['school_name'])}",
-        f"距离 distance: {v['distance_m']:.2f} m",
-        f"证照 licence: {e(LICENCE_ZH.get(v['licence_state'], v['licence_state']))}",
+        f"类别：{e(v['category'])}",
+        f"规则：{e(v['rule'])}",
+        f"最近学校：{e(v['school_name'])}",
+        f"距离：{v['distance_m']:.2f} 米",
+        f"证照：{e(LICENCE_ZH.get(v['licence_state'], v['licence_state']))}",
     ])
 
 
@@ -45,51 +56,69 @@ def _points(features: list[dict[str, Any]], colour: str, radius: int, popup: boo
     )
 
 
-def perimeter_map(data: dict[str, Any], settings: Settings) -> folium.Map:
-    """The map of ``gis.perimeter.mapdata.perimeter_map_data``: campuses, zones, violations, compliant
-    places; with no data it shows ``settings``' region, on its basemap."""
+def _campus_labels(campuses: dict[str, Any], group: folium.FeatureGroup) -> None:
+    """Each campus's name on it, at a point inside it (a polygon's centroid may fall outside)."""
+    for f in campuses["features"]:
+        point = shape(f["geometry"]).representative_point()
+        folium.Marker([point.y, point.x], interactive=False, icon=folium.DivIcon(
+            html=f"<div>{html.escape(str(f['properties']['name']))}</div>", class_name="campus-label",
+            icon_size=(0, 0))).add_to(group)
+
+
+def perimeter_map(data: dict[str, Any], settings: Settings, base: dict[str, Any] | None = None) -> folium.Map:
+    """The map of ``gis.perimeter.mapdata.perimeter_map_data``: campuses (labelled), zones,
+    violations, compliant places, framed on the zones and every violation; with no data it shows
+    ``settings``' region, on its basemap; ``base`` (gis.maps.base.base_layer) under it when the
+    basemap is none."""
     for key in ("campuses", "zones", "violations", "compliant"):
         if key not in data:
             raise ValueError(f"perimeter_map needs {key!r} in its data")
     school = data.get("school")
-    title = f"校园周边 school perimeter — {school['name']}" if school else "校园周边200米 school perimeter"
+    title = f"校园周边 — {school['name']}" if school else "校园周边200米"
     bbox = data.get("bbox") or settings.region_bbox
     m = offline_map(bbox, title, settings)
+    entries = []
+    if add_base(m, base, settings):
+        entries = [LegendEntry("道路", "line", BASE_ROAD_COLOUR),
+                   LegendEntry("建筑", "square", BASE_BUILDING_COLOUR)]
 
-    campuses = folium.FeatureGroup(name="校园 campuses")
+    campuses = folium.FeatureGroup(name=f"校园 {len(data['campuses']['features'])} 所")
     if data["campuses"]["features"]:
         folium.GeoJson(data["campuses"], style_function=lambda _: {"color": CAMPUS_COLOUR, "weight": 2,
                                                                    "fillOpacity": 0.25},
                        tooltip=TextTooltip(fields=["name", "level"], labels=False)).add_to(campuses)
-    zones = folium.FeatureGroup(name="周边范围 zones")
+        _campus_labels(data["campuses"], campuses)
+    zones = folium.FeatureGroup(name="周边范围")
     if data["zones"]["features"]:
         folium.GeoJson(data["zones"], style_function=lambda _: {"color": ZONE_COLOUR, "weight": 1.5,
                                                                 "dashArray": "6 4", "fillOpacity": 0.06},
                        tooltip=TextTooltip(fields=["name", "zone_m"], labels=False)).add_to(zones)
-    violations = folium.FeatureGroup(name="违规场所 violations")
+    violations = folium.FeatureGroup(name=f"违规场所 {len(data['violations'])} 处")
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [v["lon"], v["lat"]]},
                  "properties": {"place_name": v["place_name"], "popup": _popup(v)}}
                 for v in data["violations"]]
     if features:
         _points(features, VIOLATION_COLOUR, 6, popup=True).add_to(violations)
-    compliant = folium.FeatureGroup(name="合规场所 compliant places", show=True)
+    compliant = folium.FeatureGroup(name=f"合规场所 {len(data['compliant']['features'])} 处", show=True)
     if data["compliant"]["features"]:
         _points(data["compliant"]["features"], COMPLIANT_COLOUR, 3, popup=False).add_to(compliant)
     for group in (zones, campuses, compliant, violations):  # violations drawn last, on top
         group.add_to(m)
+    NorthArrow().add_to(m)
     LayerControl(collapsed=False).add_to(m)
 
-    lines = [f"检查日期 check date: {data.get('day')}",
-             f"违规 violations: {len(data['violations'])}",
-             f"学校 schools: {len(data['campuses']['features'])}"]
+    lines = [f"检查日期 {data.get('day')}",
+             f"违规场所 {len(data['violations'])} 处 · 学校 {len(data['campuses']['features'])} 所"]
     if data.get("compliant_capped"):
-        lines.append("合规场所仅显示部分 compliant places: first 20,000 shown")
+        lines.append(f"合规场所仅显示前 {COMPLIANT_SHOWN:,} 处")
     page = figure(m)
+    page.header.add_child(Raw(CAMPUS_CSS), name="gridmap_campus_css")
     page.html.add_child(title_box(title, lines), name="gridmap_title")
     page.html.add_child(legend([
-        LegendEntry("校园 campus", "square", CAMPUS_COLOUR),
-        LegendEntry("周边范围 zone (true distance)", "line", ZONE_COLOUR),
-        LegendEntry("违规场所 violation", "ring", VIOLATION_COLOUR),
-        LegendEntry("合规场所 compliant", "ring", COMPLIANT_COLOUR),
+        *entries,
+        LegendEntry("校园", "square", CAMPUS_COLOUR),
+        LegendEntry("周边范围（实地距离）", "line", ZONE_COLOUR),
+        LegendEntry("违规场所", "ring", VIOLATION_COLOUR),
+        LegendEntry("合规场所", "ring", COMPLIANT_COLOUR),
     ]), name="gridmap_legend")
     return m

@@ -74,13 +74,26 @@ def coverage_lines(totals: dict[str, Any], units: int) -> list[str]:
             f"{units} 个单位 units"]
 
 
+def scope_note(community: str | None) -> str:
+    """What the map draws and what its figures count, for its legend."""
+    if community is None:
+        return "本图：全部在用路段，总长为整段长度 / drawn: every live section, counted whole"
+    return (f"本图：在社区 {community} 内有长度的全部路段，整段画出（含边界上、跨界的）；"
+            "总长只计社区内的部分，边界线上的一段由相邻区域平分 / "
+            f"drawn: every section with length in community {community}, "
+            "whole (also those on or across its border); the total counts only the part inside it, "
+            "a stretch on the border shared equally with the neighbour")
+
+
 def road_sections_map(sections: dict[str, Any], on: date, settings: Settings,
                       title: str = "责任路段图 Road sections by responsible unit",
-                      totals: dict[str, Any] | None = None) -> folium.Map:
+                      totals: dict[str, Any] | None = None, community: str | None = None) -> folium.Map:
     """The map of a FeatureCollection of sections (properties as gis.roads.sections.sections_geojson gives:
     code, road_name, from_desc, to_desc, length_m, unit_id, unit_name, contact, phone, valid_from,
     valid_to, duty_day) held on ``on``, summed up by ``totals`` (a row of gis.roads.coverage; without
-    it the map prints no lengths); with no sections it shows ``settings``' region, on its basemap."""
+    it the map prints no lengths) for the district or ``community`` (the legend says which set it
+    draws); with no sections it shows ``settings``' region, on its basemap. When the collection's
+    numberMatched exceeds the features drawn, the title box says so."""
     if sections.get("type") != "FeatureCollection":
         raise ValueError("road_sections_map needs a GeoJSON FeatureCollection")
     features = [{"type": "Feature", "geometry": f["geometry"],
@@ -105,6 +118,11 @@ def road_sections_map(sections: dict[str, Any], on: date, settings: Settings,
     LayerControl(collapsed=False).add_to(m)
     page = figure(m)
     lines = coverage_lines(totals, len(colours)) if totals else [f"{len(colours)} 个单位 units"]
-    page.html.add_child(title_box(title, [f"日期 on: {on.isoformat()}", *lines]), name="gridmap_title")
-    page.html.add_child(legend(entries, "责任单位 units"), name="gridmap_legend")
+    matched = sections.get("numberMatched", len(features))
+    if matched > len(features):
+        lines.append(f"只画出 {len(features):,} / {matched:,} 段 drawn {len(features):,} of {matched:,}")
+    head = [f"日期 on: {on.isoformat()}"] + ([f"社区 community: {community}"] if community else [])
+    page.html.add_child(title_box(title, [*head, *lines]), name="gridmap_title")
+    page.html.add_child(legend(entries, "责任单位 units", more=(scope_note(community), [])),
+                        name="gridmap_legend")
     return m

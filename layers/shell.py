@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from gis.settings import Settings
 
 MAX_ZOOM = 19  # MarkerCluster needs a finite map maxZoom, which a map without tiles lacks
+SCALE_WIDTH = 100  # px, the scale bar's longest; the legend keeps clear of it (layers/legend.py)
 
 _TIANDITU = (
     "https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -125,7 +126,8 @@ def offline_map(bbox: tuple[float, float, float, float], title: str, settings: S
     ``title`` is text (escaped when the page is written)."""
     minlon, minlat, maxlon, maxlat = bbox
     m = OfflineMap(location=[(minlat + maxlat) / 2, (minlon + maxlon) / 2], tiles=None, zoom_start=16,
-                   control_scale=True)
+                   control_scale=False)
+    ScaleBar().add_to(m)
     m.options["maxZoom"] = MAX_ZOOM
     # On the instance: folium's class-level lists (CDN URLs) stay as they are for everyone else.
     m.default_js = local_links(["leaflet", "jquery"])
@@ -138,6 +140,24 @@ def offline_map(bbox: tuple[float, float, float, float], title: str, settings: S
     page._template = _PAGE
     page.header.add_child(Raw(_PAGE_CSS), name="gridmap_page_css")
     return m
+
+
+class ScaleBar(MacroElement):
+    """A metric scale bar bottom-left (folium's control_scale adds miles and feet beside it)."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        L.control.scale({position: 'bottomleft', metric: true, imperial: false,
+                         maxWidth: {{ this.width }}}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "ScaleBar"
+        self.width = SCALE_WIDTH
 
 
 def figure(m: folium.Map) -> Figure:

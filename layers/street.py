@@ -18,11 +18,19 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from gis.perimeter.specs import PLACE_CATEGORIES
+from layers.base import add_base
 from layers.escape import script_json
 from layers.grids import shown
-from layers.legend import LegendEntry, legend, title_box
+from layers.legend import LegendEntry, NorthArrow, legend, title_box
 from layers.shell import Raw, figure, offline_map
-from layers.styles import BORDER_COLOUR, COMMUNITY_COLOUR, GRID_COLOUR, HOUSEHOLD_COLOUR
+from layers.styles import (
+    BASE_BUILDING_COLOUR,
+    BASE_ROAD_COLOUR,
+    BORDER_COLOUR,
+    COMMUNITY_COLOUR,
+    GRID_COLOUR,
+    HOUSEHOLD_COLOUR,
+)
 
 if TYPE_CHECKING:
     from gis.maps.street import StreetOverview
@@ -32,8 +40,10 @@ DETAIL_ZOOM = 16  # households are fetched from here on (a view of ~3 km², a fe
 PLACES_ZOOM = 17  # places from here on: a dense street has ~2,000 per km², more than households
 LABEL_ZOOM = 14  # grid names and counts as labels, for the grids in view
 COUNT_COLOUR = "#2c7fb8"
+CAMPUS_COLOUR = "#1f78b4"  # as on the perimeter map (layers/perimeter.py)
+# One colour per category (gis.perimeter.specs.PLACE_CATEGORIES, in order), none of them the campuses'.
 PLACE_COLOURS = ("#e31a1c", "#ff7f00", "#6a3d9a", "#b15928", "#fb9a99", "#33a02c", "#cab2d6",
-                 "#1f78b4", "#a6cee3", "#fdbf6f", "#b2df8a", "#999999")
+                 "#01665e", "#a6cee3", "#fdbf6f", "#b2df8a", "#999999")
 PLACE_LABELS = {"internet_cafe": "网吧", "game_hall": "游戏厅", "mahjong_parlor": "麻将馆",
                 "entertainment": "歌舞娱乐", "bar": "酒吧", "tobacco": "烟草", "lottery": "彩票",
                 "publication_shop": "出版物", "food_shop": "食品店", "small_shop": "五小门店",
@@ -68,8 +78,8 @@ class StreetLayers(MacroElement):
             var figure = function (v) { return v == null ? '—' : String(v); };
             // Links open in the whole window (target _top): a workbench page may frame this map.
             var gridPopup = function (p) {
-                return '<div class="street-popup"><b>' + esc(p.n) + '</b><br><small>网格 ' + esc(p.c) +
-                       '</small><br>住户 households ' + esc(figure(p.h)) +
+                return '<div class="street-popup"><b>' + esc(p.n) + '</b><br>' + esc(p.k || '') +
+                       '<br><small>网格 ' + esc(p.c) + '</small><br>住户 ' + esc(figure(p.h)) + ' 户' +
                        (p.m ? '<br><a target="_top" href="/maps/grids/' + esc(encodeURIComponent(p.c)) +
                               '">网格图</a>' : '') +
                        '</div>';
@@ -85,8 +95,22 @@ class StreetLayers(MacroElement):
             }).addTo(map);
             var households = L.layerGroup().addTo(map);
             var places = L.layerGroup().addTo(map);
-            L.control.layers(null, {'网格 grids': grids, '住户 households': households,
-                                    '经营场所 places': places}, {collapsed: false}).addTo(map);
+            // Campuses (校园), each labelled with its school's name.
+            var schools = L.layerGroup().addTo(map);
+            L.geoJSON(cfg.schools, {renderer: renderer, interactive: false,
+                                    style: {color: cfg.campusColour, weight: 2, fillOpacity: 0.2}})
+             .addTo(schools);
+            cfg.schools.features.forEach(function (f) {
+                schools.addLayer(L.marker(f.properties.p, {interactive: false, icon: L.divIcon({
+                    className: 'campus-label', iconSize: [0, 0],
+                    html: '<div>' + esc(f.properties.n) + '</div>'})}));
+            });
+            var overlays = {};
+            overlays[cfg.names.grids] = grids;
+            overlays[cfg.names.households] = households;
+            overlays[cfg.names.places] = places;
+            overlays[cfg.names.schools] = schools;
+            L.control.layers(null, overlays, {collapsed: false}).addTo(map);
 
             var counts = cfg.grids.features.filter(function (f) { return f.properties.h > 0; })
                 .map(function (f) {
@@ -105,7 +129,7 @@ class StreetLayers(MacroElement):
                            esc(r[5] || '—') + '</small>' +
                            (r[3] ? '<br><b style="color:' + fill + '">' + esc(cfg.placements[r[3]]) + '</b>'
                                  : '') +
-                           '<br>人口 persons ' + esc(r[6]) +
+                           '<br>人口 ' + esc(r[6]) + ' 人' +
                            (cfg.householdUrl ? '<br><a class="hh-open" target="_top" href="' +
                                                esc(cfg.householdUrl + encodeURIComponent(r[0])) +
                                                '">打开住户页</a>' : '') + '</div>';
@@ -143,12 +167,13 @@ class StreetLayers(MacroElement):
                                 if (!view.contains(p.p)) { return; }
                                 households.addLayer(L.marker(p.p, {interactive: false, icon: L.divIcon({
                                     className: 'street-label', iconSize: [0, 0],
-                                    html: '<div>' + esc(p.n) + '<br>' + esc(figure(p.h)) + ' 户</div>'})}));
+                                    html: '<div>' + esc(p.n) + '<br><small>' + esc(p.k || '') +
+                                          '</small><br>' + esc(figure(p.h)) + ' 户</div>'})}));
                             });
                         }
                     }
-                    say('住户按网格计数 households counted per grid; 放大 zoom in (' + cfg.detailZoom +
-                        '+, ' + cfg.placesZoom + '+) 显示住户和经营场所 for households and places');
+                    say('住户按网格计数；放大到 ' + cfg.detailZoom + ' 级显示住户，' + cfg.placesZoom +
+                        ' 级显示经营场所');
                     return Promise.resolve();
                 }
                 var b = map.getBounds().pad(0.25);
@@ -163,14 +188,11 @@ class StreetLayers(MacroElement):
                         places.clearLayers();
                         answers[0].rows.forEach(function (r) { households.addLayer(householdRow(r)); });
                         answers[1].rows.forEach(function (r) { places.addLayer(placeRow(r)); });
-                        var cut = answers[0].truncated || answers[1].truncated ?
-                            ' (更多请放大 zoom in for more)' : '';
-                        var refused = answers[0].refused || answers[1].refused ?
-                            ' · 部分无权限 some layers not permitted' : '';
-                        var placed = wanted.places ? String(answers[1].rows.length)
-                                                   : '放大到 zoom in to ' + cfg.placesZoom;
-                        say('住户 households ' + answers[0].rows.length + ' · 经营场所 places ' + placed +
-                            cut + refused);
+                        var cut = answers[0].truncated || answers[1].truncated ? '（更多请放大）' : '';
+                        var refused = answers[0].refused || answers[1].refused ? ' · 部分图层无权查看' : '';
+                        var placed = wanted.places ? answers[1].rows.length + ' 处'
+                                                   : '放大到 ' + cfg.placesZoom + ' 级显示';
+                        say('住户 ' + answers[0].rows.length + ' 户 · 经营场所 ' + placed + cut + refused);
                     });
             };
             var first = true;
@@ -185,7 +207,7 @@ class StreetLayers(MacroElement):
             };
             map.on('moveend overlayadd overlayremove', update);
             window.gridmapStreet = {map: map, grids: grids, households: households, places: places,
-                                    counts: counts, refresh: refresh};
+                                    schools: schools, counts: counts, refresh: refresh};
             map.whenReady(update);
         })();
         {% endmacro %}
@@ -209,8 +231,12 @@ class StreetLayers(MacroElement):
             "gridColour": GRID_COLOUR, "countColour": COUNT_COLOUR,
             "householdColour": HOUSEHOLD_COLOUR, "problemColour": BORDER_COLOUR,
             "placements": ["", "压线户（在网格边界上）", "界外户（不在任何网格内）"],
-            "categories": [{"label": f"{PLACE_LABELS[c]} {c.replace('_', ' ')}", "colour": PLACE_COLOURS[i]}
+            "categories": [{"label": PLACE_LABELS[c], "colour": PLACE_COLOURS[i]}
                            for i, c in enumerate(PLACE_CATEGORIES)],
+            "schools": overview.schools, "campusColour": CAMPUS_COLOUR,
+            "names": {"grids": f"网格 {overview.grid_count} 个",
+                      "households": f"住户 {shown(overview.household_count)} 户",
+                      "places": "经营场所", "schools": f"学校 {len(overview.schools['features'])} 所"},
         })
 
 
@@ -220,6 +246,9 @@ STREET_CSS = """
                       background: rgba(255,255,255,.8); border: 1px solid #777; border-radius: 3px;
                       padding: 0 4px; font-size: 11px; line-height: 1.25; text-align: center; }
   .street-popup { font-size: 13px; }
+  .campus-label div { transform: translate(-50%, -50%); display: inline-block; white-space: nowrap;
+                      background: rgba(255,255,255,.85); border: 1px solid #1f78b4; border-radius: 3px;
+                      padding: 0 4px; font-size: 12px; font-weight: bold; color: #1f78b4; }
   .street-popup .hh-open { display: inline-block; min-height: 40px; line-height: 40px; }
 </style>
 """
@@ -232,23 +261,27 @@ def street_map(overview: StreetOverview, households_url: str, places_url: str, s
     households and places of a viewport (``?bbox=``); the basemap is the one ``settings`` name.
     ``grid_maps(code)`` says whether the reader may open a grid's map (its popup links it only
     then); ``household_url`` (``/households/``) links each household's popup to its page."""
-    title = f"{overview.name} 街道网格图 street grid map"
+    title = f"{overview.name} 街道网格图"
     m = offline_map(overview.bbox, title, settings)
     m.options["preferCanvas"] = True  # one canvas for every vector, not one SVG element each
+    entries = []
+    if add_base(m, overview.base, settings):
+        entries = [LegendEntry("道路", "line", BASE_ROAD_COLOUR),
+                   LegendEntry("建筑", "square", BASE_BUILDING_COLOUR)]
     StreetLayers(overview, households_url, places_url, grid_maps, household_url).add_to(m)
+    NorthArrow().add_to(m)
     page = figure(m)
     page.header.add_child(Raw(STREET_CSS), name="gridmap_street_css")
-    lines = [f"街道 street {overview.code} · 社区 communities {overview.community_count} · "
-             f"网格 grids {overview.grid_count} · 住户 households {shown(overview.household_count)}"]
-    page.html.add_child(title_box(title, lines), name="gridmap_title")
-    page.html.add_child(Raw('<div class="gridmap-box" id="street-status" style="position:fixed;'
-                              'bottom:24px;right:10px;z-index:1000;max-width:40%"></div>'),
-                          name="gridmap_street_status")
-    entries = [LegendEntry("社区边界 community boundary", "line", COMMUNITY_COLOUR),
-               LegendEntry("网格 grid", "line", GRID_COLOUR),
-               LegendEntry("住户数 households per grid (circle size)", "ring", COUNT_COLOUR),
-               LegendEntry("住户 household", "square", HOUSEHOLD_COLOUR),
-               LegendEntry("压线/界外户 on a border or outside", "square", BORDER_COLOUR),
-               LegendEntry("经营场所 place (colour = category)", "square", PLACE_COLOURS[0])]
-    page.html.add_child(legend(entries), name="gridmap_legend")
+    lines = [f"街道 {overview.code} · 社区 {overview.community_count} 个 · "
+             f"网格 {overview.grid_count} 个 · 住户 {shown(overview.household_count)} 户"]
+    page.html.add_child(title_box(title, lines, status_id="street-status"), name="gridmap_title")
+    entries += [LegendEntry("社区边界", "line", COMMUNITY_COLOUR),
+                LegendEntry("网格", "line", GRID_COLOUR),
+                LegendEntry("网格住户数（圆越大户越多）", "ring", COUNT_COLOUR),
+                LegendEntry("住户", "square", HOUSEHOLD_COLOUR),
+                LegendEntry("压线/界外户", "square", BORDER_COLOUR),
+                LegendEntry("校园", "square", CAMPUS_COLOUR)]
+    categories = [LegendEntry(PLACE_LABELS[c], "square", PLACE_COLOURS[i])
+                  for i, c in enumerate(PLACE_CATEGORIES)]
+    page.html.add_child(legend(entries, more=("经营场所（按类别）", categories)), name="gridmap_legend")
     return m

@@ -47,9 +47,9 @@ def roads_coverage_command(
     rows = [("total", {"key": "", **report["total"]})] + [
         (level, row) for level in ("street", "community", "grid") for row in report[level]]
     for level, row in rows:
+        pct = "-" if row["assigned_pct"] is None else f"{row['assigned_pct']:.1f}"
         table.add_row(level, row["key"] or "(none)", f"{row['total_m']:.1f}", f"{row['assigned_m']:.1f}",
-                      f"{row['assigned_pct'] or 0:.1f}", str(row["sections"]),
-                      str(row["unassigned_sections"]))
+                      pct, str(row["sections"]), str(row["unassigned_sections"]))
     Console().print(table)
 
 

@@ -16,6 +16,7 @@ from api.routes import (
     ogc,
     perimeter,
     persons,
+    places,
     roads,
     stats,
     streetmap,
@@ -31,6 +32,6 @@ ROUTERS: list[APIRouter] = [
     maps.router, streetmap.router,
     roads.router, units.router, assignments.router,
     ogc.router, tiles.router,
-    perimeter.router, licences.router, inspections.router,
+    perimeter.router, licences.router, inspections.router, places.router,
     users.router,
 ]

@@ -1,44 +1,87 @@
-"""Inspections of places (检查记录) and the violations' life: record, notify, rectify, re-check, close."""
+"""Inspections of places (检查记录) and the violations' life: record, notify, rectify, re-check, close.
+
+Who inspected and who moved a violation on is the signed-in user (their username), never a name the
+client sends. Photos go to the media store (gis/media): kept once by content, judged by content, EXIF
+kept as evidence; a photo is read through its inspection only, by those who may read inspections.
+"""
 
 from __future__ import annotations
 
-import uuid
 from datetime import date, datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, UploadFile
-from pydantic import BaseModel
+import psycopg
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
+from api.security import CurrentUser
+from gis.access.accounts import Principal
 from gis.errors import InvalidInput
+from gis.media import store as media
 from gis.perimeter import inspections
 from gis.perimeter.check import Scope
+from gis.settings import Settings
 
 router = APIRouter(tags=["inspections"])
-PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
-PHOTO_MAX_BYTES = 20 * 1024 * 1024
+MAX_PHOTOS = 12  # one visit's worth; more is a mistake (or an attack on the disk)
+SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the photo's SHA-256")]
+IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}},
+                                                         "description": "JPEG without EXIF"}}
 
 
 class InspectionIn(BaseModel):
-    inspector: str
+    # forbid: an `inspector` (or anything else) sent by the client is refused, not silently ignored
+    model_config = ConfigDict(extra="forbid")
     result: Literal["compliant", "violation", "rectified", "closed_down", "absent"]
-    note: str | None = None
+    note: str | None = Field(None, max_length=2000)
     inspected_at: datetime | None = None
     licence_displayed: bool | None = None
 
 
 class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # no `actor`: the signed-in user moves it
     status: Literal["open", "notified", "rectified", "closed"]
-    actor: str
-    note: str | None = None
+    note: str | None = Field(None, max_length=2000)
+
+
+def actor(user: Principal | None) -> str:
+    """Who acts: the signed-in user's username (every route here is for signed-in roles only)."""
+    assert user is not None, "api/policy.py lets no anonymous caller reach an inspection write"
+    return user.username
+
+
+async def read_photos(uploads: list[UploadFile], field: str = "photos") -> list[tuple[bytes, str | None]]:
+    """The uploaded files' bytes (a form's empty file input sends a part with no name: skipped),
+    each read no further than the store's limit, so an oversized one is refused, not buffered."""
+    chosen = [u for u in uploads if u.filename or (u.size or 0) > 0]
+    if len(chosen) > MAX_PHOTOS:
+        raise InvalidInput.one(field, f"at most {MAX_PHOTOS} photos at a time")
+    return [(await u.read(media.MAX_BYTES + 1), u.filename or None) for u in chosen]
+
+
+def keep_photos(conn: psycopg.Connection, settings: Settings, user: Principal | None, inspection_id: int,
+                photos: list[tuple[bytes, str | None]], field: str = "photos") -> list[dict[str, Any]]:
+    """Store the photos (all judged before any is linked) and link them to the inspection."""
+    stored = [(media.store(conn, settings.data_dir, content, actor(user), field), name)
+              for content, name in photos]
+    inspections.add_photos(conn, inspection_id, [(p.sha256, name) for p, name in stored])
+    return [photo_json(inspection_id, p.as_row()) for p, _ in stored]
+
+
+def photo_json(inspection_id: int, row: dict[str, Any]) -> dict[str, Any]:
+    base = f"/perimeter/inspections/{inspection_id}/photos/{row['sha256']}"
+    return {**{k: row[k] for k in ("sha256", "mime", "width", "height", "taken_at", "taken_offset",
+                                   "lon", "lat")},
+            "url": base, "thumbnail": base + "/thumbnail"}
 
 
 @router.post("/perimeter/violations/record", summary="Run the check and record its violations")
-def record(conn: Conn, day: Annotated[date | None, Query(alias="date")] = None, community: str | None = None,
-           grid: str | None = None, school: str | None = None) -> dict[str, int]:
+def record(conn: Conn, user: CurrentUser, day: Annotated[date | None, Query(alias="date")] = None,
+           community: str | None = None, grid: str | None = None,
+           school: str | None = None) -> dict[str, int]:
     """New violations are opened; those already open get the latest rule, school and distance."""
-    return inspections.record_violations(conn, day or date.today(),
+    return inspections.record_violations(conn, day or date.today(), actor=f"check ({actor(user)})",
                                          scope=Scope(community=community, grid=grid, school=school))
 
 
@@ -55,40 +98,77 @@ def recorded(conn: Conn, response: Response,
 
 @router.get("/perimeter/violations/recorded/{violation_id}", summary="A violation and its history")
 def one(conn: Conn, violation_id: int) -> dict[str, Any]:
-    return inspections.violation(conn, violation_id)
+    """``next``: the steps its workflow allows from here."""
+    found = inspections.violation(conn, violation_id)
+    return {**found, "next": list(inspections.TRANSITIONS[found["status"]])}
 
 
 @router.patch("/perimeter/violations/recorded/{violation_id}", summary="Move a violation on")
-def move(conn: Conn, violation_id: int, body: StatusIn) -> dict[str, Any]:
-    return inspections.move(conn, violation_id, body.status, body.actor, body.note)
+def move(conn: Conn, user: CurrentUser, violation_id: int, body: StatusIn) -> dict[str, Any]:
+    """The signed-in user makes the step; 409 for a step the workflow does not allow from here."""
+    return inspections.move(conn, violation_id, body.status, actor(user), body.note)
 
 
 @router.post("/perimeter/places/{place}/inspections", status_code=201, summary="Record an inspection")
-def inspect(conn: Conn, place: str, body: InspectionIn,
+def inspect(conn: Conn, user: CurrentUser, place: str, body: InspectionIn,
             day: Annotated[date | None, Query(alias="date", description="re-check date")] = None
             ) -> dict[str, Any]:
-    """A re-check (an inspection of a place whose violation is rectified, or one with result
-    'rectified') runs the check for the place: closed if it no longer violates, else reopened."""
-    return inspections.record_inspection(conn, place, body.inspector, body.result, body.note,
+    """The inspector is the signed-in user. A re-check (an inspection of a place whose violation is
+    rectified, or one with result 'rectified') runs the check for the place: closed if it no longer
+    violates, else reopened. Photos: POST /perimeter/inspections/{id}/photos."""
+    return inspections.record_inspection(conn, place, actor(user), body.result, body.note,
                                          body.inspected_at, body.licence_displayed, day=day)
 
 
 @router.get("/perimeter/places/{place}/inspections", summary="A place's inspections")
 def place_inspections(conn: Conn, place: str) -> list[dict[str, Any]]:
-    return inspections.inspections_of(conn, place)
+    return [{**i, "photos": [photo_json(i["id"], p) for p in i["photos"]]}
+            for i in inspections.inspections_of(conn, place)]
+
+
+@router.post("/perimeter/inspections/{inspection_id}/photos", status_code=201,
+             summary="Add photos to an inspection")
+async def add_photos(conn: Conn, settings: AppSettings, user: CurrentUser, inspection_id: int,
+                     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or WebP photos")]
+                     ) -> list[dict[str, Any]]:
+    """Each judged by its content (not its name or content type), at most 20 MB; EXIF time and GPS
+    position kept with it as evidence; the same photo sent twice is stored once."""
+    return keep_photos(conn, settings, user, inspection_id, await read_photos(photos))
 
 
 @router.put("/perimeter/inspections/{inspection_id}/photo", summary="Attach a photo to an inspection")
-async def photo(conn: Conn, settings: AppSettings, inspection_id: int, file: UploadFile) -> dict[str, str]:
-    suffix = PHOTO_TYPES.get(file.content_type or "")
-    if suffix is None:
-        raise InvalidInput.one("file", f"a photo: {', '.join(PHOTO_TYPES)}")
-    content = await file.read(PHOTO_MAX_BYTES + 1)
-    if len(content) > PHOTO_MAX_BYTES:
-        raise InvalidInput.one("file", "larger than 20 MB")
-    name = f"{inspection_id}-{uuid.uuid4().hex[:12]}{suffix}"
-    folder = Path(settings.data_dir) / "photos"
-    inspections.attach_photo(conn, inspection_id, name)  # 404 before anything is written
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / name).write_bytes(content)
-    return {"photo": name}
+async def photo(conn: Conn, settings: AppSettings, user: CurrentUser, inspection_id: int,
+                file: UploadFile) -> dict[str, Any]:
+    """One photo (the older form of POST .../photos); ``photo`` is its SHA-256."""
+    stored = keep_photos(conn, settings, user, inspection_id, await read_photos([file], "file"), "file")
+    if not stored:
+        raise InvalidInput.one("file", "empty file")
+    return {"photo": stored[0]["sha256"], **stored[0]}
+
+
+@router.get("/perimeter/inspections/{inspection_id}/photos", summary="An inspection's photos")
+def photos(conn: Conn, inspection_id: int) -> list[dict[str, Any]]:
+    """With the EXIF time and position each was taken at (evidence); the images carry no EXIF."""
+    found = inspections.photos_of(conn, [inspection_id]).get(inspection_id, [])
+    return [photo_json(inspection_id, p) for p in found]
+
+
+def _image(conn: psycopg.Connection, settings: Settings, inspection_id: int, sha256: str,
+           copy: media.Copy) -> Response:
+    inspections.photo_of(conn, inspection_id, sha256)  # 404 unless this inspection holds it
+    return Response(media.read(settings.data_dir, sha256, copy), media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=86400",
+                             "Content-Disposition": f'inline; filename="{sha256[:12]}.jpg"'})
+
+
+@router.get("/perimeter/inspections/{inspection_id}/photos/{sha256}", summary="A photo (published copy)",
+            response_class=Response, responses=IMAGE_RESPONSE)
+def photo_image(conn: Conn, settings: AppSettings, inspection_id: int, sha256: SHA256) -> Response:
+    """Upright, at most 1600 px a side, without EXIF (its evidence is in the JSON list)."""
+    return _image(conn, settings, inspection_id, sha256, "published")
+
+
+@router.get("/perimeter/inspections/{inspection_id}/photos/{sha256}/thumbnail", summary="A photo's thumbnail",
+            response_class=Response, responses=IMAGE_RESPONSE)
+def photo_thumbnail(conn: Conn, settings: AppSettings, inspection_id: int, sha256: SHA256) -> Response:
+    return _image(conn, settings, inspection_id, sha256, "thumbnail")

@@ -36,8 +36,9 @@ def household_pages(user: Principal | None) -> str | None:
 def grid_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
                   user: CurrentUser) -> HTMLResponse:
     """Boundary, households (clustered, each popup linking its household page), tagged persons,
-    legend and title; printable. A malformed code answers 422, an unknown one 404."""
-    data = mapdata.grid_map_data(conn, code)
+    legend and title, over the roads and buildings when there are no tiles; printable. A malformed
+    code answers 422, an unknown one 404."""
+    data = mapdata.grid_map_data(conn, code, base=settings.basemap == "none")
     page = render_html(grid_map(data, settings, household_pages(user)), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 
@@ -47,7 +48,7 @@ def community_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonc
                        user: CurrentUser) -> HTMLResponse:
     """All grids of the community, its households and the problems of its division (hatched red).
     Figures of grids the user may not count are "—", as are the community's unless she holds it whole."""
-    data = mapdata.community_map_data(conn, code)
+    data = mapdata.community_map_data(conn, code, base=settings.basemap == "none")
     page = render_html(community_map(data, settings, household_pages(user)), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
+import tempfile
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
@@ -10,10 +10,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from api.deps import AppSettings, Conn
 from api.headers import Nonce
-from api.params import XLSX, content_disposition
+from api.params import BIGINT, COMMUNITY_CODE, GRID_CODE, XLSX, content_disposition
+from gis.maps.base import base_layer
 from gis.perimeter import rules as perimeter_rules
 from gis.perimeter.check import Scope, violation_listing
 from gis.perimeter.export import MEDIA_TYPES, Listing, Stream, rows, xlsx_bytes
@@ -23,6 +25,7 @@ from layers.shell import render_html
 
 router = APIRouter(tags=["perimeter"])
 Format = Literal["json", "geojson", "csv", "xlsx"]
+LicenceState = Literal["missing", "expired", "not_displayed", "valid"]  # gis.perimeter.check.LICENCE_STATES
 # The four answers of a check, declared so that OpenAPI clients know each content type.
 CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {
     "application/json": {}, "application/geo+json": {}, "text/csv": {}, XLSX: {}},
@@ -31,7 +34,7 @@ CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {200: {"content": {
 
 def _open_streams(conn: Conn) -> Iterator[list[Stream]]:
     """The streams a request opened, closed before its transaction ends (this dependency depends on
-    the connection's, so it exits first), also when the client went away in the middle: an open COPY
+    the connection's, so it exits first), also when reading one failed in the middle: an open COPY
     or cursor would otherwise still hold the connection when it is committed and pooled again."""
     opened: list[Stream] = []
     try:
@@ -41,22 +44,29 @@ def _open_streams(conn: Conn) -> Iterator[list[Stream]]:
             stream.close()
 
 
-Streams = Annotated[list[Stream], Depends(_open_streams)]
+Streams = Annotated[list[Stream], Depends(_open_streams, scope="function")]
+SPOOL_BYTES = 8 * 1024 * 1024  # a listing larger than this waits on disk, not in memory
+SPOOL_CHUNK = 256 * 1024
 
 
 def listing_response(conn: Conn, streams: Streams, listing: Listing, fmt: str, name: str) -> Response:
-    """A listing in ``fmt``: CSV, GeoJSON and JSON streamed as PostgreSQL produces them (the first
-    chunk is read here, so a failing query is still an error response, not a cut-off body); XLSX
-    built whole. CSV and XLSX are downloads named ``name``."""
+    """A listing in ``fmt``: CSV, GeoJSON and JSON as PostgreSQL produces them (COPY, a server-side
+    cursor), XLSX built whole. CSV and XLSX are downloads named ``name``. The streamed formats are read
+    to the end into a spooled file (memory up to SPOOL_BYTES, then disk) before the answer starts: the
+    request's transaction ends when the handler returns (api.deps.Conn), before the answer is sent, so a
+    failing query is an error response and never a cut-off body."""
     download = ({"Content-Disposition": content_disposition(f"{name}.{fmt}")}
                 if fmt in ("csv", "xlsx") else {})
     if fmt == "xlsx":
         return Response(content=xlsx_bytes(rows(conn, listing), listing), media_type=XLSX, headers=download)
     stream = Stream(conn, listing, fmt)
     streams.append(stream)
-    chunks = iter(stream)
-    first = next(chunks, b"")
-    return StreamingResponse(itertools.chain([first], chunks), media_type=MEDIA_TYPES[fmt], headers=download)
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES)  # noqa: SIM115 (closed after the answer)
+    for chunk in stream:
+        spool.write(chunk)
+    spool.seek(0)
+    return StreamingResponse(iter(lambda: spool.read(SPOOL_CHUNK), b""), media_type=MEDIA_TYPES[fmt],
+                             headers=download, background=BackgroundTask(spool.close))
 
 
 @router.get("/perimeter/violations", summary="Places breaking a perimeter rule (校园周边违规)",
@@ -66,14 +76,23 @@ def violations(
     streams: Streams,
     format: Format = "json",
     day: Annotated[date | None, Query(alias="date", description="YYYY-MM-DD (default today)")] = None,
-    community: Annotated[str | None, Query(description="12-digit community code")] = None,
-    grid: Annotated[str | None, Query(description="15-digit grid code")] = None,
-    school: Annotated[str | None, Query(description="a school's ref or id")] = None,
+    community: Annotated[str | None, Query(pattern=COMMUNITY_CODE, description="12-digit community code")
+                         ] = None,
+    grid: Annotated[str | None, Query(pattern=GRID_CODE, description="15-digit grid code")] = None,
+    school: Annotated[str | None, Query(max_length=200, description="a school's ref or id")] = None,
+    category: Annotated[str | None, Query(max_length=100, description="a place category's code")] = None,
+    rule: Annotated[int | None, Query(ge=1, le=BIGINT, description="a rule's id (GET /perimeter/rules)")
+                    ] = None,
+    licence_state: Annotated[LicenceState | None, Query(description="the place's licence state")] = None,
 ) -> Any:
     """Every place that breaks a rule, listed once with its nearest school and the distance in metres
-    on the ellipsoid, for the district (no filter), a community, a grid or one school."""
+    on the ellipsoid, for the district (no filter), a community, a grid or one school; narrowed to a
+    place category, a rule or a licence state when given. CSV and XLSX carry Chinese headers (the CSV
+    a UTF-8 BOM); JSON and GeoJSON the field names."""
     day = day or date.today()
-    listing = violation_listing(conn, day, Scope(community=community, grid=grid, school=school))
+    scope = Scope(community=community, grid=grid, school=school, category=category, rule_id=rule,
+                  licence_state=licence_state)
+    listing = violation_listing(conn, day, scope)
     return listing_response(conn, streams, listing, format, f"perimeter-{day}")
 
 
@@ -130,11 +149,16 @@ def remove_rule(conn: Conn, rule_id: int) -> Response:
 def perimeter_map_page(conn: Conn, settings: AppSettings, nonce: Nonce,
                        day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
     data = perimeter_map_data(conn, day or date.today())
-    return HTMLResponse(render_html(perimeter_map(data, settings), nonce=nonce))
+    return HTMLResponse(render_html(perimeter_map(data, settings, _base(conn, data, settings)), nonce=nonce))
 
 
 @router.get("/maps/perimeter/schools/{school}", response_class=HTMLResponse, summary="One school's perimeter")
 def school_map_page(conn: Conn, settings: AppSettings, nonce: Nonce, school: str,
                     day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
     data = perimeter_map_data(conn, day or date.today(), school)
-    return HTMLResponse(render_html(perimeter_map(data, settings), nonce=nonce))
+    return HTMLResponse(render_html(perimeter_map(data, settings, _base(conn, data, settings)), nonce=nonce))
+
+
+def _base(conn: Conn, data: dict[str, Any], settings: AppSettings) -> dict[str, Any] | None:
+    """The roads and buildings under a perimeter map without tiles, in what it frames."""
+    return base_layer(conn, data["bbox"]) if settings.basemap == "none" and data.get("bbox") else None

@@ -29,7 +29,7 @@ def street_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
     count it); households and places load for the viewport when zoomed in, each household's popup
     linking its page. A malformed code answers 422, a street with no communities 404."""
     assert user is not None  # the route's policy lets only signed-in users in
-    overview = streetmap.street_overview(conn, code)
+    overview = streetmap.street_overview(conn, code, base=settings.basemap == "none")
     base = f"/maps/street/{code}"
     m = street_map(overview, f"{base}/households", f"{base}/places", settings,
                    grid_maps=lambda grid: allowed(user, "/maps/grids/{code}", grid),

@@ -16,6 +16,8 @@ from api.workbench import division as division_pages
 from api.workbench import errors as error_pages
 from api.workbench import exports as export_pages
 from api.workbench import imports as import_pages
+from api.workbench import inspections as inspection_pages
+from api.workbench import perimeter as perimeter_pages
 from api.workbench import persons as person_pages
 from api.workbench.docs import install_docs
 from api.workbench.help import install_help
@@ -29,6 +31,12 @@ def install(app: FastAPI, responses: dict) -> None:
     # The household pages share their paths with the API's JSON routes: put them first, so that a
     # browser's page request reaches them (PageRoute lets every other request on to the API).
     before = len(app.router.routes)
+    # 场所与学校 and 周边规则: first, so that /perimeter/places/new is not read as the place "new"
+    from api.workbench import places as place_pages
+    from api.workbench import rules as rule_pages
+
+    app.include_router(place_pages.router, responses=responses)
+    app.include_router(rule_pages.router, responses=responses)
     # the lists behind the 四清 figures (/persons, /households with a list filter): before the search
     app.include_router(lists.router, responses=responses)
     app.include_router(lists.households_router, responses=responses)
@@ -44,6 +52,18 @@ def install(app: FastAPI, responses: dict) -> None:
     app.include_router(import_pages.router, responses=responses)
     app.include_router(import_pages.post_router, responses=responses)
     app.include_router(export_pages.router, responses=responses)
+    app.include_router(perimeter_pages.router, responses=responses)  # 校园周边违规检查: the check as a page
+    # 督查: a place's page and its inspection form (photos), a violation's page and its workflow buttons
+    app.include_router(inspection_pages.router, responses=responses)
+    app.include_router(inspection_pages.place_router, responses=responses)
+    app.include_router(inspection_pages.form_router, responses=responses)
+    # 创建办/城管: sections on a map with the assign form (/sections), units (/units), cutting roads
+    from api.workbench import roads as road_pages
+    from api.workbench import units as unit_pages
+
+    for planner_router in (road_pages.router, road_pages.form_router, road_pages.pages_router,
+                           unit_pages.router, unit_pages.form_router, unit_pages.edit_router):
+        app.include_router(planner_router, responses=responses)
     pages = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[0:0] = pages

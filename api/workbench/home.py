@@ -239,7 +239,12 @@ def home(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -> HTMLRes
     assert user is not None  # the policy lets no anonymous caller through (a browser goes to /login)
     grids = worker_grids(conn, user, lang) if WORKER in user.roles else None
     recent = recent_households(conn, [g.code for g in grids]) if grids else (0, [])
+    from api.workbench.inspector import inspector_home  # 督查: the perimeter backlog (its own module)
+    from api.workbench.roads import planner_home  # 创建办/城管: coverage and sections (its own module)
+
     return page(request, user, lang, "home.html", N_("工作台"), grids=grids,
+                planner=planner_home(conn, user),
+                inspector=inspector_home(conn, user),
                 recent_total=recent[0], recent=recent[1], recent_days=RECENT_DAYS,
                 communities=admin_communities(conn, user) if ADMIN in user.roles else None,
                 tasks=admin_tasks(user) if ADMIN in user.roles else [],

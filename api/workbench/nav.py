@@ -53,8 +53,13 @@ MENU: tuple[tuple[str, str], ...] = (
     (N_("住户查询"), "/households"),
     (N_("四清看板"), "/dashboard"),
     (N_("地图"), "/maps/"),
+    (N_("校园周边违规检查"), "/perimeter/violations"),
     (N_("校园周边地图"), "/maps/perimeter"),
+    (N_("场所与学校"), "/perimeter/directory"),
+    (N_("周边规则"), "/perimeter/rulebook"),
     (N_("责任路段地图"), "/maps/roads"),
+    (N_("路段分配"), "/sections"),  # 创建办/城管: the sections on a map, the assign form
+    (N_("责任单位"), "/units"),
     (N_("用户管理"), "/users"),
     (N_("审计日志"), "/audit"),
     (N_("数据导入"), "/imports"),

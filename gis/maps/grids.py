@@ -18,6 +18,7 @@ from psycopg import sql
 from gis.access.roles import REGISTER
 from gis.codes import community_code_problem, grid_code_problem, mask_id_number, mask_phone
 from gis.errors import InvalidInput, NotFound
+from gis.maps.base import base_layer
 
 # The person tags a map draws as overlays; tag i is bit 1 << i in a person's and a household's
 # ``tags``. The order must match _PERSON_TAGS below (a test checks both against the data).
@@ -146,6 +147,8 @@ class MapData:
     division: dict[str, Any] | None = None  # check_division's FeatureCollection, None if unchecked
     tags: tuple[str, ...] = TAGS
     made_on: date = field(default_factory=date.today)
+    # The roads and buildings around (gis.maps.base.base_layer), drawn when the map has no tiles.
+    base: dict[str, Any] | None = None
 
 
 def _households(conn: psycopg.Connection, selection: str, code: str) -> list[dict[str, Any]]:
@@ -181,8 +184,9 @@ def _grids(conn: psycopg.Connection, community: str, focus: str | None) -> dict[
     return row[0]
 
 
-def grid_map_data(conn: psycopg.Connection, code: str) -> MapData:
-    """The map of one grid: its boundary (and its neighbours', for context), its households."""
+def grid_map_data(conn: psycopg.Connection, code: str, base: bool = True) -> MapData:
+    """The map of one grid: its boundary (and its neighbours', for context), its households; with
+    ``base`` the roads and buildings around it (for a map without tiles)."""
     if (problem := grid_code_problem(code)) is not None:
         raise InvalidInput.one("code", problem)
     row = conn.execute(
@@ -202,11 +206,13 @@ def grid_map_data(conn: psycopg.Connection, code: str) -> MapData:
         kind="grid", code=code, name=name, community_code=community_code, community_name=community_name,
         workers=focus["workers"], team=focus["team"], grids=grids, bbox=tuple(bbox),  # type: ignore[arg-type]
         households=households, counts=_counts(households, TAGS), whole=whole,
+        base=base_layer(conn, tuple(bbox)) if base else None,  # type: ignore[arg-type]
     ))
 
 
-def community_map_data(conn: psycopg.Connection, code: str) -> MapData:
-    """The map of a community: all its grids, households and the problems of its division."""
+def community_map_data(conn: psycopg.Connection, code: str, base: bool = True) -> MapData:
+    """The map of a community: all its grids, households and the problems of its division; with
+    ``base`` the roads and buildings around it."""
     if (problem := community_code_problem(code)) is not None:
         raise InvalidInput.one("code", problem)
     row = conn.execute(
@@ -226,6 +232,7 @@ def community_map_data(conn: psycopg.Connection, code: str) -> MapData:
         workers=workers, team=[], grids=grids, bbox=tuple(bbox),  # type: ignore[arg-type]
         households=households, counts=_counts(households, TAGS), community=boundary, whole=whole,
         division=division_problems(conn, code),
+        base=base_layer(conn, tuple(bbox)) if base else None,  # type: ignore[arg-type]
     ))
 
 

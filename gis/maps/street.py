@@ -9,7 +9,7 @@ viewport only, as compact JSON arrays built in SQL (one statement each, on the G
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import psycopg
@@ -17,6 +17,7 @@ from psycopg import sql
 
 from gis.access.roles import COUNTS
 from gis.errors import InvalidInput, NotFound
+from gis.maps.base import base_layer
 from gis.perimeter.specs import PLACE_CATEGORIES
 
 STREET_CODE = re.compile(r"^[1-9][0-9]{8}$")  # 6 county (GB/T 2260) + 3 street
@@ -28,8 +29,9 @@ MAX_SPAN_DEG = 0.5
 
 _OVERVIEW = """
 WITH g AS (
-    SELECT g.code, g.name, g.community_code, g.geom, ST_PointOnSurface(g.geom) AS pos
-    FROM grid g WHERE starts_with(g.code, %(street)s)
+    SELECT g.code, g.name, g.community_code, c.name AS community_name, g.geom,
+           ST_PointOnSurface(g.geom) AS pos
+    FROM grid g LEFT JOIN community c ON c.code = g.community_code WHERE starts_with(g.code, %(street)s)
 ), n AS (  -- counts, never rows: a viewer may count what she may not read
     SELECT c.grid_code, c.households FROM register_household_counts(%(street)s) c
 ), a AS (  -- which grids she may count (migration 015): the others' figures are null, never 0
@@ -40,7 +42,8 @@ SELECT (SELECT json_build_object('type', 'FeatureCollection', 'features', coales
                 'type', 'Feature',
                 'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(g.geom, %(tolerance)s), 6)::json,
                 'properties', json_build_object(
-                    'c', g.code, 'n', g.name, 'h', CASE WHEN a.counted THEN coalesce(n.households, 0) END,
+                    'c', g.code, 'n', g.name, 'k', g.community_name,
+                    'h', CASE WHEN a.counted THEN coalesce(n.households, 0) END,
                     'p', json_build_array(round(ST_Y(g.pos)::numeric, 6), round(ST_X(g.pos)::numeric, 6))))
             ORDER BY g.code), '[]'))
         FROM g LEFT JOIN n ON n.grid_code = g.code LEFT JOIN a ON a.grid_code = g.code) AS grids,
@@ -57,7 +60,19 @@ SELECT (SELECT json_build_object('type', 'FeatureCollection', 'features', coales
        (SELECT min(c.street_name) FROM community c WHERE starts_with(c.code, %(street)s)) AS street_name,
        (SELECT count(*) FROM community c WHERE starts_with(c.code, %(street)s)) AS communities_n,
        (SELECT CASE WHEN access_holds(%(street)s, %(counters)s::text[]) THEN coalesce(sum(households), 0) END
-        FROM n) AS households_n
+        FROM n) AS households_n,
+       -- the campuses on the street, each with its name at a point inside it (labelled on the map)
+       (SELECT json_build_object('type', 'FeatureCollection', 'features', coalesce(json_agg(
+            json_build_object(
+                'type', 'Feature',
+                'geometry', ST_AsGeoJSON(ST_SimplifyPreserveTopology(s.geom, %(tolerance)s), 6)::json,
+                'properties', json_build_object(
+                    'n', s.name,
+                    'p', json_build_array(round(ST_Y(pos)::numeric, 6), round(ST_X(pos)::numeric, 6))))
+            ORDER BY s.id), '[]'))
+        FROM school s CROSS JOIN LATERAL ST_PointOnSurface(s.geom) AS pos
+        WHERE EXISTS (SELECT 1 FROM community c WHERE starts_with(c.code, %(street)s)
+                      AND c.geom && s.geom AND ST_Intersects(c.geom, pos))) AS schools
 """
 
 # The rows of a table inside a box as JSON text {truncated, rows: [[id, lat, lon, ...columns], ...]}:
@@ -95,9 +110,11 @@ _PLACES = sql.SQL(_IN_BOX).format(
 @dataclass
 class StreetOverview:
     """What the street map page embeds: grids (FeatureCollection, properties c=code, n=name,
-    h=households or null where the user may not count the grid, p=[lat, lon] inside the grid),
-    community boundaries, the street's extent. ``household_count`` is None unless the user's
-    counting scopes hold the whole street: a sum over her grids alone is not the street's."""
+    k=community name, h=households or null where the user may not count the grid, p=[lat, lon] inside
+    the grid), community boundaries, the street's extent, its schools (n=name, p=label point) and,
+    when asked for, the roads and buildings (gis.maps.base.base_layer). ``household_count`` is None
+    unless the user's counting scopes hold the whole street: a sum over her grids alone is not the
+    street's."""
 
     code: str
     name: str
@@ -106,6 +123,8 @@ class StreetOverview:
     communities: dict[str, Any]
     community_count: int
     household_count: int | None
+    schools: dict[str, Any] = field(default_factory=lambda: {"type": "FeatureCollection", "features": []})
+    base: dict[str, Any] | None = None
 
     @property
     def grid_count(self) -> int:
@@ -122,19 +141,20 @@ def check_street_code(code: str) -> str:
     return code
 
 
-def street_overview(conn: psycopg.Connection, code: str) -> StreetOverview:
-    """The street's grids, simplified, with household counts. A malformed code is InvalidInput, a
-    street without communities NotFound."""
+def street_overview(conn: psycopg.Connection, code: str, base: bool = False) -> StreetOverview:
+    """The street's grids, simplified, with household counts, and its schools; with ``base`` its roads
+    and buildings. A malformed code is InvalidInput, a street without communities NotFound."""
     check_street_code(code)
     row = conn.execute(_OVERVIEW, {"street": code, "tolerance": SIMPLIFY_DEG,
                                    "counters": sorted(COUNTS)}).fetchone()
     assert row is not None
-    grids, communities, bbox, street_name, community_count, household_count = row
+    grids, communities, bbox, street_name, community_count, household_count, schools = row
     if not community_count:
         raise NotFound("street", code)
     return StreetOverview(code=code, name=street_name or code, bbox=tuple(bbox),  # type: ignore[arg-type]
                           grids=grids, communities=communities, community_count=community_count,
-                          household_count=None if household_count is None else int(household_count))
+                          household_count=None if household_count is None else int(household_count),
+                          schools=schools, base=base_layer(conn, tuple(bbox), 0) if base else None)  # type: ignore[arg-type]
 
 
 def parse_bbox(text: str) -> tuple[float, float, float, float]:

@@ -100,13 +100,26 @@ SELECT n.place_id, n.ref AS place_ref, n.name AS place_name, n.category, n.addre
        s.id AS school_id, s.ref AS school_ref, s.name AS school_name, s.level AS school_level,
        n.rule_id, n.region, n.kind, n.method, n.rule_distance, n.rule,
        round(n.distance_m::numeric, 2)::float8 AS distance_m,
-       CASE WHEN n.any_licence_until IS NULL THEN 'missing'
-            WHEN n.licensed_until >= %(day)s::date THEN 'valid'
-            WHEN n.any_licence_until >= %(day)s::date THEN 'not_displayed'
-            ELSE 'expired' END AS licence_state,
-       ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat
+       state.code AS licence_state,
+       ST_X(n.geom) AS lon, ST_Y(n.geom) AS lat,
+       -- the same in Chinese words, for the CSV and XLSX (中文表头) and the page: e.g.
+       -- '网吧：200 米内禁止（校园边界，全国）'
+       c.name_zh AS category_name,
+       format('%%s：%%s 米内%%s（%%s，%%s）', c.name_zh, n.rule_distance,
+              CASE n.kind WHEN 'forbidden' THEN '禁止' ELSE '须证照齐全、亮证经营' END,
+              CASE n.method WHEN 'entrance' THEN '校门' ELSE '校园边界' END,
+              CASE n.region WHEN 'national' THEN '全国' ELSE n.region END) AS rule_name,
+       CASE state.code WHEN 'missing' THEN '无证' WHEN 'valid' THEN '有效' WHEN 'not_displayed' THEN '未亮证'
+            ELSE '证照过期' END AS licence_state_name
 FROM nearest n
 JOIN school_in s ON s.id = n.school_id
+JOIN place_category c ON c.code = n.category
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN n.any_licence_until IS NULL THEN 'missing'
+                WHEN n.licensed_until >= %(day)s::date THEN 'valid'
+                WHEN n.any_licence_until >= %(day)s::date THEN 'not_displayed'
+                ELSE 'expired' END AS code
+) state
 -- By the distance as reported (the output column, rounded), so that a listing wrapping this query
 -- with the same ORDER BY (gis/perimeter/export.py) keeps the order without sorting again.
 ORDER BY distance_m, place_id

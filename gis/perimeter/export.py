@@ -64,7 +64,7 @@ class Listing:
     id_column: str
     key: str
     meta: dict[str, Any] = field(default_factory=dict)
-    bom: bool = False  # CSV: a UTF-8 BOM, so that Excel on Chinese Windows reads the text right
+    bom: bool = True  # CSV: a UTF-8 BOM, so that Excel on Chinese Windows reads the text right
     sheet: str = "sheet"
     xlsx_extra: tuple[Column, ...] = ()
 
@@ -171,6 +171,28 @@ def rows(conn: psycopg.Connection, listing: Listing) -> list[dict[str, Any]]:
     """The rows as dicts (XLSX, maps, the violation record)."""
     with conn.cursor(row_factory=dict_row, binary=True) as cur:
         return cur.execute(listing.query, listing.params).fetchall()
+
+
+def sorted_page(conn: psycopg.Connection, listing: Listing, order: Sequence[str], descending: bool = False,
+                limit: int = 100, offset: int = 0) -> tuple[int, list[dict[str, Any]]]:
+    """One page of the rows sorted by the output columns ``order`` (NULLs last either way; the listing's
+    own order breaks ties), and how many rows there are in all: a page of a listing on a screen."""
+    direction = sql.SQL("DESC NULLS LAST" if descending else "ASC NULLS LAST")
+    keys: list[sql.Composable] = [sql.SQL("{} {}").format(_column(c), direction) for c in order]
+    keys += [_column(c) for c in listing.order if c not in order]
+    query = sql.SQL("SELECT v.*, count(*) OVER () AS total_rows FROM ({query}) v ORDER BY {keys}"
+                    " LIMIT %(page_limit)s OFFSET %(page_offset)s").format(
+        query=listing.query, keys=sql.SQL(", ").join(keys))
+    with conn.cursor(row_factory=dict_row, binary=True) as cur:
+        found = cur.execute(query, {**listing.params, "page_limit": limit, "page_offset": offset}).fetchall()
+    if not found and offset > 0:  # past the end: the total still counts
+        total = conn.execute(sql.SQL("SELECT count(*) FROM ({}) v").format(listing.query),
+                             listing.params).fetchone()
+        return (int(total[0]) if total else 0), []
+    total_rows = int(found[0]["total_rows"]) if found else 0
+    for row in found:
+        del row["total_rows"]
+    return total_rows, found
 
 
 def xlsx_bytes(rows: Sequence[dict[str, Any]], listing: Listing) -> bytes:

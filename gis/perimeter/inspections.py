@@ -87,8 +87,10 @@ def violation(conn: psycopg.Connection, violation_id: int) -> dict[str, Any]:
         if row is None:
             raise NotFound("violation", violation_id)
         row["history"] = cur.execute(
-            "SELECT from_status, to_status, at, actor, inspection_id, note FROM violation_event"
-            " WHERE violation_id = %s ORDER BY at, id", [violation_id]).fetchall()
+            "SELECT e.from_status, e.to_status, e.at, e.actor, e.inspection_id, e.note,"
+            " i.result AS inspection_result FROM violation_event e"
+            " LEFT JOIN inspection i ON i.id = e.inspection_id"
+            " WHERE e.violation_id = %s ORDER BY e.at, e.id", [violation_id]).fetchall()
     return row
 
 
@@ -182,13 +184,84 @@ def record_inspection(conn: psycopg.Connection, place: str | int, inspector: str
 
 
 def inspections_of(conn: psycopg.Connection, place: str | int) -> list[dict[str, Any]]:
+    """A place's inspections, oldest first, each with its photos (``photo``: the file name of a photo
+    attached before the media store, under the data folder's photos/)."""
+    return _inspections(conn, place_id_of(conn, place))
+
+
+def _inspections(conn: psycopg.Connection, place_id: int) -> list[dict[str, Any]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute("SELECT id, inspector, inspected_at, result, note, photo FROM inspection"
+                           " WHERE place_id = %s ORDER BY inspected_at, id", [place_id]).fetchall()
+    photos = photos_of(conn, [r["id"] for r in rows])
+    return [{**r, "photos": photos.get(r["id"], [])} for r in rows]
+
+
+# The photos of inspections: rows of the media store (migration 016) linked in inspection_photo. This
+# module reads and links them; gis/media keeps the files. A photo is read through its inspection only.
+PHOTO_COLUMNS = """ip.inspection_id, m.sha256, ip.file_name, m.mime, m.width, m.height, m.taken_at,
+                   m.taken_offset, ST_X(m.position) AS lon, ST_Y(m.position) AS lat, m.exif"""
+
+
+def add_photos(conn: psycopg.Connection, inspection_id: int, photos: list[tuple[str, str | None]]) -> None:
+    """Link stored photos (sha256, file name as sent) to an inspection; a photo linked twice once."""
+    row = conn.execute("""
+        WITH i AS (SELECT id FROM inspection WHERE id = %(id)s),
+        added AS (
+            INSERT INTO inspection_photo (inspection_id, sha256, file_name)
+            SELECT DISTINCT ON (p.sha) i.id, p.sha, left(p.name, 200)
+            FROM i CROSS JOIN unnest(%(shas)s::text[], %(names)s::text[]) WITH ORDINALITY AS p(sha, name, n)
+            ORDER BY p.sha, p.n
+            ON CONFLICT DO NOTHING RETURNING 1)
+        SELECT EXISTS (SELECT 1 FROM i), (SELECT count(*) FROM added)""",
+        {"id": inspection_id, "shas": [p[0] for p in photos], "names": [p[1] for p in photos]}).fetchone()
+    if row is None or not row[0]:
+        raise NotFound("inspection", inspection_id)
+
+
+def photos_of(conn: psycopg.Connection, inspection_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The photos of these inspections, in the order they were added, by inspection id."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(f"SELECT {PHOTO_COLUMNS} FROM inspection_photo ip JOIN media m USING (sha256)"
+                           " WHERE ip.inspection_id = ANY(%s) ORDER BY ip.added_at, m.sha256",
+                           [inspection_ids]).fetchall()
+    found: dict[int, list[dict[str, Any]]] = {}
+    for r in rows:
+        found.setdefault(r.pop("inspection_id"), []).append(r)
+    return found
+
+
+def photo_of(conn: psycopg.Connection, inspection_id: int, sha256: str) -> dict[str, Any]:
+    """One photo of an inspection: NotFound unless that inspection holds it (no photo is read by its
+    hash alone)."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(f"SELECT {PHOTO_COLUMNS} FROM inspection_photo ip JOIN media m USING (sha256)"
+                          " WHERE ip.inspection_id = %s AND ip.sha256 = %s",
+                          [inspection_id, sha256]).fetchone()
+    if row is None:
+        raise NotFound("photo", f"{sha256} of inspection {inspection_id}")
+    return row
+
+
+def place_record(conn: psycopg.Connection, place: str | int) -> dict[str, Any]:
+    """A place as its page shows it: category, position, licences, violations (newest first, each
+    with its school) and inspections (newest first, with photos)."""
     place_id = place_id_of(conn, place)
     with conn.cursor(row_factory=dict_row) as cur:
-        return cur.execute("SELECT id, inspector, inspected_at, result, note, photo FROM inspection"
-                           " WHERE place_id = %s ORDER BY inspected_at, id", [place_id]).fetchall()
-
-
-def attach_photo(conn: psycopg.Connection, inspection_id: int, file_name: str) -> None:
-    if conn.execute("UPDATE inspection SET photo = %s WHERE id = %s RETURNING id",
-                    [file_name, inspection_id]).fetchone() is None:
-        raise NotFound("inspection", inspection_id)
+        row = cur.execute("""
+            SELECT p.id, p.ref, p.name, p.category, c.name_zh AS category_zh, c.name_en AS category_en,
+                   p.address, ST_X(p.geom) AS lon, ST_Y(p.geom) AS lat
+            FROM place p LEFT JOIN place_category c ON c.code = p.category WHERE p.id = %s""",
+            [place_id]).fetchone()
+        assert row is not None
+        row["licences"] = cur.execute(
+            "SELECT kind, number, valid_until, displayed FROM licence WHERE place_id = %s"
+            " ORDER BY valid_until DESC NULLS FIRST, id", [place_id]).fetchall()
+        row["violations"] = cur.execute("""
+            SELECT v.id, v.status, v.distance_m, v.reason, v.found_on, v.updated_at,
+                   s.ref AS school_ref, s.name AS school_name
+            FROM violation v LEFT JOIN school s ON s.id = v.school_id
+            WHERE v.place_id = %s ORDER BY v.status = 'closed', v.found_on DESC, v.id DESC""",
+            [place_id]).fetchall()
+    row["inspections"] = _inspections(conn, place_id)[::-1]
+    return row

@@ -6,6 +6,7 @@ from datetime import date
 from typing import Any
 
 import psycopg
+from shapely.geometry import shape
 
 from gis.local_tm import local_tm_srid
 from gis.perimeter.check import Scope, check_centre, perimeter_violations, resolve_school
@@ -66,6 +67,20 @@ FROM (
 COMPLIANT_LIMIT = 20_000  # more muted points than this make a page too heavy to print
 
 
+def _frame(campuses: tuple[float, ...] | None, zones: dict[str, Any],
+           violations: list[dict[str, Any]]) -> tuple[float, float, float, float] | None:
+    """What the map frames: the campuses, their whole zones (the rule's distance) and every violation,
+    which may lie beyond the zone of a school whose rule is shorter than another's."""
+    boxes = [shape(f["geometry"]).bounds for f in zones["features"]]
+    boxes += [(v["lon"], v["lat"], v["lon"], v["lat"]) for v in violations]
+    if campuses is not None:
+        boxes.append(campuses)
+    if not boxes:
+        return None
+    return (min(b[0] for b in boxes), min(b[1] for b in boxes),
+            max(b[2] for b in boxes), max(b[3] for b in boxes))
+
+
 def perimeter_map_data(conn: psycopg.Connection, day: date, school: str | None = None) -> dict[str, Any]:
     """Campuses, zones, violations (with rule, distance and licence state) and compliant places near."""
     school_id = resolve_school(conn, school) if school else None
@@ -81,5 +96,5 @@ def perimeter_map_data(conn: psycopg.Connection, day: date, school: str | None =
     assert near is not None
     return {"campuses": campuses, "zones": zones, "violations": violations, "compliant": near[0],
             "compliant_capped": near[1] >= COMPLIANT_LIMIT,
-            "bbox": tuple(bbox) if bbox[0] is not None else None, "day": day,
+            "bbox": _frame(tuple(bbox) if bbox[0] is not None else None, zones, violations), "day": day,
             "school": campuses["features"][0]["properties"] if school_id and campuses["features"] else None}

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
 from gis.errors import Conflict, InvalidInput, NotFound, Problem
+from gis.perimeter.check import perimeter_violations
 
 KINDS = ("forbidden", "licence_required")
 METHODS = ("boundary", "entrance")  # from any point of the campus boundary / gate to door
@@ -144,3 +146,41 @@ def add_category(conn: psycopg.Connection, code: str, name_zh: str, name_en: str
                           " RETURNING code, name_zh, name_en", [code, name_zh, name_en]).fetchone()
     assert row is not None
     return row
+
+
+# --- what a new rule would change ----------------------------------------------------------------
+
+def preview_rule(conn: psycopg.Connection, rule: dict[str, Any], day: date | None = None) -> dict[str, Any]:
+    """The violations a new rule would make appear and disappear on ``day`` (default today), found by
+    the check itself (gis/perimeter/check.sql) run before and with the rule added in a savepoint that
+    is then rolled back: nothing is saved. A place whose nearest school changes disappears from one
+    school and appears at the other; ``reruled`` are the same place and school under another rule.
+    ``schools`` are the schools whose set of violating places changes, with their counts."""
+    before = {v["place_id"]: v for v in perimeter_violations(conn, day)}
+    with conn.transaction(force_rollback=True):
+        added = add_rule(conn, rule)
+        after = {v["place_id"]: v for v in perimeter_violations(conn, day)}
+    appear = [v for p, v in after.items() if p not in before or before[p]["school_id"] != v["school_id"]]
+    disappear = [v for p, v in before.items() if p not in after or after[p]["school_id"] != v["school_id"]]
+    reruled = [v for p, v in after.items() if p in before and before[p]["school_id"] == v["school_id"]
+               and before[p]["rule_id"] != v["rule_id"]]
+    schools: dict[int, dict[str, Any]] = {}
+    for side, found in (("appear", appear), ("disappear", disappear)):
+        for v in found:
+            entry = schools.setdefault(v["school_id"], {
+                "school_id": v["school_id"], "school_ref": v["school_ref"], "school_name": v["school_name"],
+                "school_level": v["school_level"], "appear": 0, "disappear": 0})
+            entry[side] += 1
+    added.pop("id", None)
+    return {"rule": added, "appear": appear, "disappear": disappear, "reruled": reruled,
+            "schools": sorted(schools.values(), key=lambda s: (s["school_name"], s["school_id"]))}
+
+
+def rules_in_force(conn: psycopg.Connection, school_level: str,
+                   region_code: str | None) -> list[dict[str, Any]]:
+    """The rules in force for one school level in one region (a community code, or a prefix of one):
+    perimeter_rules_in_force (gis/migrations/009), as the check applies them."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute("SELECT rule_id, region, category, distance_m, kind, method"
+                           " FROM perimeter_rules_in_force(%s, %s) ORDER BY category, kind, rule_id",
+                           [school_level, region_code or None]).fetchall()

@@ -8,10 +8,12 @@ No per-road loop.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import psycopg
+from psycopg.rows import dict_row
 
 from gis.errors import Conflict, InvalidInput, NotFound
 from gis.sql_files import sql_statements, sql_text
@@ -86,7 +88,7 @@ def _prepare(conn: psycopg.Connection, roads: list[str] | None, sections: list[i
     return cur.rowcount
 
 
-def _replace(conn: psycopg.Connection, sources: int) -> CutResult:
+def _replace(conn: psycopg.Connection, sources: int) -> tuple[CutResult, list[int]]:
     """Describe the pieces, put them in place of their sources and move the assignments over."""
     for statement in sql_statements("gis.roads", "describe_pieces"):
         conn.execute(statement)  # type: ignore[arg-type]
@@ -94,16 +96,11 @@ def _replace(conn: psycopg.Connection, sources: int) -> CutResult:
     new_ids = [r[0] for r in conn.execute(sql_text("gis.roads", "replace_sections"))]
     conn.execute(sql_text("gis.roads", "inherit_assignments"), {"new_ids": new_ids})
     conn.execute(_DROP_EMPTY_PARENTS, {"new_ids": new_ids})
-    return CutResult(sources, replaced[0] if replaced else 0, len(new_ids))
+    return CutResult(sources, replaced[0] if replaced else 0, len(new_ids)), new_ids
 
 
-def cut_roads(conn: psycopg.Connection, method: CutMethod, max_length_m: float | None = None,
-              roads: list[str] | None = None) -> CutResult:
-    """Cut the live sections of ``roads`` (refs; None = all) at intersections or at a max length.
-
-    A road not cut yet is taken whole. A section that no cut touches stays as it is (same id, code
-    and assignments).
-    """
+def _check_cut(conn: psycopg.Connection, method: str, max_length_m: float | None,
+               roads: list[str] | None) -> None:
     if method == "max_length":
         if max_length_m is None or not max_length_m >= 10:
             raise InvalidInput.one("max_length_m", "give a maximum section length of at least 10 m")
@@ -114,13 +111,81 @@ def cut_roads(conn: psycopg.Connection, method: CutMethod, max_length_m: float |
                                "WHERE NOT EXISTS (SELECT 1 FROM road WHERE ref = x)", [roads]).fetchone()
         if unknown and unknown[0]:
             raise InvalidInput.one("roads", f"no road with ref {', '.join(unknown[0][:20])}")
+
+
+def _cut(conn: psycopg.Connection, method: CutMethod, max_length_m: float | None,
+         roads: list[str] | None) -> tuple[CutResult, list[int]]:
+    sources = _prepare(conn, roads, None)
+    if method == "intersections":
+        conn.execute(sql_text("gis.roads", "pieces_intersections"))
+    else:
+        conn.execute(sql_text("gis.roads", "pieces_max_length"), {"max_length_m": max_length_m})
+    return _replace(conn, sources)
+
+
+def cut_roads(conn: psycopg.Connection, method: CutMethod, max_length_m: float | None = None,
+              roads: list[str] | None = None) -> CutResult:
+    """Cut the live sections of ``roads`` (refs; None = all) at intersections or at a max length.
+
+    A road not cut yet is taken whole. A section that no cut touches stays as it is (same id, code
+    and assignments).
+    """
+    _check_cut(conn, method, max_length_m, roads)
     with conn.transaction():
-        sources = _prepare(conn, roads, None)
-        if method == "intersections":
-            conn.execute(sql_text("gis.roads", "pieces_intersections"))
-        else:
-            conn.execute(sql_text("gis.roads", "pieces_max_length"), {"max_length_m": max_length_m})
-        return _replace(conn, sources)
+        return _cut(conn, method, max_length_m, roads)[0]
+
+
+# What a cut would make, read inside its rolled-back savepoint: the new sections with their geometry
+# and the code of the section each is cut from, and the live sections they would replace.
+_PREVIEW_PIECES = """
+SELECT s.id, s.code, s.road_name, s.from_desc, s.to_desc, round(s.length_m::numeric, 1)::float8 AS length_m,
+       s.street_name, s.community_code, s.grid_code, p.code AS parent_code,
+       ST_AsGeoJSON(s.geom, 7)::json AS geometry
+FROM road_section s LEFT JOIN road_section p ON p.id = s.parent_id
+WHERE s.id = ANY(%(ids)s) ORDER BY s.code
+"""
+_PREVIEW_REPLACED = """
+SELECT DISTINCT src.parent_code AS code FROM cut_source src
+WHERE src.parent_code IS NOT NULL AND EXISTS (SELECT 1 FROM cut_piece p WHERE p.src_key = src.src_key)
+ORDER BY 1
+"""
+
+
+@dataclass(frozen=True)
+class CutPreview:
+    """What ``cut_roads`` with the same arguments would do now, nothing of it saved."""
+
+    result: CutResult
+    pieces: list[dict[str, Any]]  # the new sections: code, road_name, from/to, length_m, ..., geometry
+    replaced: list[str]  # codes of the live sections the pieces replace (bare roads have none)
+    fingerprint: str  # of the pieces' codes and lengths: a save checks it still cuts the same
+
+    @property
+    def total_m(self) -> float:
+        return round(sum(p["length_m"] for p in self.pieces), 1)
+
+
+def _fingerprint(pieces: list[dict[str, Any]], replaced: list[str]) -> str:
+    text = "|".join(f"{p['code']}:{p['length_m']}:{p['parent_code'] or ''}" for p in pieces)
+    return hashlib.sha256((text + "#" + ",".join(replaced)).encode()).hexdigest()[:32]
+
+
+def preview_cut(conn: psycopg.Connection, method: CutMethod, max_length_m: float | None = None,
+                roads: list[str] | None = None) -> CutPreview:
+    """The cut ``cut_roads`` would make, made and read inside a savepoint that is then rolled back:
+    the same SQL, so the preview is what a save gives (checked by ``fingerprint``). The cut's advisory
+    lock stays held to the end of the caller's transaction, so a save in the same transaction cuts
+    the state the preview saw."""
+    _check_cut(conn, method, max_length_m, roads)
+    captured: dict[str, Any] = {}
+    with conn.transaction() as savepoint:
+        result, new_ids = _cut(conn, method, max_length_m, roads)
+        captured["replaced"] = [r[0] for r in conn.execute(_PREVIEW_REPLACED)]
+        captured["pieces"] = conn.cursor(row_factory=dict_row).execute(
+            _PREVIEW_PIECES, {"ids": new_ids}).fetchall()
+        raise psycopg.Rollback(savepoint)
+    pieces, replaced = captured["pieces"], captured["replaced"]
+    return CutPreview(result, pieces, replaced, _fingerprint(pieces, replaced))
 
 
 def split_section(conn: psycopg.Connection, section_id: int, lon: float, lat: float) -> list[int]:

@@ -16,7 +16,9 @@ WHERE s.src_key = p.src_key;
 
 ANALYZE cut_piece;
 
--- Length inside each grid; a piece inside one grid (the usual case) needs no intersection.
+-- Length inside each grid, to pick each piece's main grid, community and street (labels, not figures:
+-- a piece on a grid border has its whole length in both grids here, which only makes it a tie; coverage
+-- shares such a stretch 1/k, in gis/roads/coverage.sql). A piece inside one grid needs no intersection.
 INSERT INTO cut_share (code, grid_code, community_code, street_name, length_m)
 SELECT p.code, g.code, g.community_code, c.street_name,
        CASE WHEN ST_CoveredBy(p.geom, g.geom) THEN p.length_m

@@ -1,12 +1,13 @@
 -- Replace every source that was cut (or a bare road) by its described pieces in one statement: the
--- parents retired, the new sections with their main grid/community/street (the longest share) and
--- their shares per grid. Returns the new ids.
+-- parents retired, the new sections with their main grid/community/street (the longest share; of two
+-- grids sharing a road on their border, the first by code) and the grids they run through. These are
+-- labels for lists and rosters; coverage figures come from gis/roads/coverage.sql. Returns the new ids.
 WITH main AS (
     SELECT DISTINCT ON (code) code, grid_code, community_code, street_name
-    FROM cut_share ORDER BY code, grid_code IS NULL, length_m DESC
+    FROM cut_share ORDER BY code, grid_code IS NULL, length_m DESC, grid_code
 ),
 grids AS (
-    SELECT code, array_agg(grid_code ORDER BY length_m DESC) FILTER (WHERE grid_code IS NOT NULL) AS codes
+    SELECT code, array_agg(grid_code ORDER BY length_m DESC, grid_code) FILTER (WHERE grid_code IS NOT NULL) AS codes
     FROM cut_share GROUP BY code
 ),
 retired AS (
@@ -26,10 +27,5 @@ ins AS (
     LEFT JOIN grids USING (code)
     ORDER BY src.road_id, p.code
     RETURNING id, code
-),
-shares AS (
-    INSERT INTO road_section_share (section_id, grid_code, community_code, street_name, length_m)
-    SELECT ins.id, sh.grid_code, sh.community_code, sh.street_name, sh.length_m
-    FROM ins JOIN cut_share sh USING (code)
 )
 SELECT id FROM ins

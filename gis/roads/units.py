@@ -9,6 +9,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from gis.codes import mask_phone
 from gis.errors import Conflict, InvalidInput, NotFound, Problem
 
 UNIT_KINDS = ("government", "institution", "enterprise", "school", "community", "shop", "other")
@@ -70,10 +71,29 @@ def create_unit(conn: psycopg.Connection, values: dict[str, Any]) -> dict[str, A
     return _write(conn, query, values)
 
 
-def update_unit(conn: psycopg.Connection, unit_id: int, values: dict[str, Any]) -> dict[str, Any]:
+class StaleUnit(Conflict):
+    """The unit changed since the editor read it: ``stored`` holds it as it is now."""
+
+    def __init__(self, stored: dict[str, Any], fields: list[str]) -> None:
+        super().__init__(f"unit {stored['id']} was changed by someone else meanwhile ({', '.join(fields)})")
+        self.stored = stored
+
+
+def update_unit(conn: psycopg.Connection, unit_id: int, values: dict[str, Any],
+                expected: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Change a unit's fields. With ``expected`` (the fields as the editor read them), refuse with
+    StaleUnit when one of them has changed since: the editor's form has no version to compare."""
     values = _clean(values)
     if problems := unit_problems(values, partial=True):
         raise InvalidInput(problems)
+    if expected is not None:
+        row = conn.cursor(row_factory=dict_row).execute(
+            "SELECT * FROM responsible_unit WHERE id = %s FOR NO KEY UPDATE", [unit_id]).fetchone()
+        if row is None:
+            raise NotFound("unit", unit_id)
+        changed = [c for c, v in _clean(expected).items() if (row[c] or None) != (v or None)]
+        if changed:
+            raise StaleUnit(row, changed)
     if not values:
         return get_unit(conn, unit_id)
     query = sql.SQL("UPDATE responsible_unit SET {} WHERE id = %(id)s RETURNING *").format(
@@ -119,3 +139,19 @@ def resolve_unit(conn: psycopg.Connection, key: str) -> int:
     if row is None:
         raise NotFound("unit", key)
     return row[0]
+
+
+def mask_contact(name: str | None) -> str | None:
+    """A contact person as readers without UNIT_CONTACTS see it: the surname, the rest starred."""
+    if not name:
+        return name
+    name = name.strip()
+    return name[0] + "*" * max(len(name) - 1, 1)
+
+
+def masked_contacts(conn: psycopg.Connection, unit_ids: list[int]) -> dict[int, dict[str, str | None]]:
+    """The contact person and phone of these units, masked (张*, 139****5678): for the readers of road
+    data who may not see them (gis.access.roles.UNIT_CONTACTS decides, in the caller)."""
+    rows = conn.execute("SELECT id, contact, phone FROM responsible_unit WHERE id = ANY(%s)",
+                        [unit_ids]).fetchall()
+    return {r[0]: {"contact": mask_contact(r[1]), "phone": mask_phone(r[2])} for r in rows}

@@ -169,12 +169,18 @@ def api_world(database_url: str) -> Iterator[World]:
 
 
 @pytest.fixture(scope="module")
-def extras(database_url: str, api_world: World) -> Iterator:
-    """The roads and perimeter objects beside the committed world (tests/access/matrix_world.py)."""
+def extras(database_url: str, settings, api_world: World) -> Iterator:
+    """The roads and perimeter objects beside the committed world (tests/access/matrix_world.py), and
+    a photo on its inspection (the photo routes read through it)."""
+    from gis.media import store
+    from gis.perimeter.inspections import add_photos
+    from tests.access.matrix_cases import PNG
     from tests.access.matrix_world import build_extras, remove_extras
 
     with psycopg.connect(database_url) as c:
         made = build_extras(c, api_world)
+        photo = store.store(c, settings.data_dir, PNG, "matrix")
+        add_photos(c, made.inspection, [(photo.sha256, "p.png")])
         c.commit()
     yield made
     with psycopg.connect(database_url) as c:

@@ -7,6 +7,7 @@ The objects beside the access world (roads, perimeter, workers): tests/access/ma
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 from datetime import date, timedelta
@@ -15,10 +16,13 @@ from tests.access.conftest import PASSWORD
 from tests.access.matrix_world import TILE_ZOOM, Extras, tile_of
 
 TODAY = date.today()
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+PNG = bytes.fromhex(  # a 1x1 PNG that decodes (photos are judged by their content)
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de000"
+    "0000c49444154789c6338a1a1010002d4011905508fa40000000049454e44ae426082"
 )
+
+
+PNG_SHA256 = hashlib.sha256(PNG).hexdigest()
 
 
 def path_values(w, ex: Extras, inside: bool, layer: str | None) -> dict[str, str]:
@@ -47,6 +51,7 @@ def path_values(w, ex: Extras, inside: bool, layer: str | None) -> dict[str, str
             "rule_id": ex.rule,
             "violation_id": ex.violation,
             "inspection_id": ex.inspection,
+            "sha256": PNG_SHA256,  # the photo tests/access/matrix_world.py links to ex.inspection
             "section_id": ex.section,
             "assignment_id": ex.assignment,
             "unit_id": ex.unit,
@@ -256,17 +261,22 @@ def write_request(
         ("DELETE", "/perimeter/rules/{rule_id}"): ({}, False),
         ("POST", "/perimeter/violations/record"): ({"params": {"school": str(ex.school)}}, False),
         ("PATCH", "/perimeter/violations/recorded/{violation_id}"): (
-            {"json": {"status": "notified", "actor": "Li"}},
+            {"json": {"status": "notified"}},
             False,
         ),
         ("POST", "/perimeter/places/{place}/inspections"): (
-            {"json": {"inspector": "Li", "result": "compliant"}},
+            {"json": {"result": "compliant"}},
             False,
         ),
         ("PUT", "/perimeter/inspections/{inspection_id}/photo"): (
             {"files": {"file": ("p.png", PNG, "image/png")}},
             False,
         ),
+        ("POST", "/perimeter/inspections/{inspection_id}/photos"): (
+            {"files": [("photos", ("p.png", PNG, "image/png"))]},
+            False,
+        ),
+        ("POST", "/perimeter/violations/recorded/{violation_id}"): ({"data": {"status": "notified"}}, False),
         ("POST", "/roads/cut"): (
             {"json": {"method": "max_length", "max_length_m": 500, "roads": [ex.road]}},
             False,
@@ -283,6 +293,40 @@ def write_request(
         ("POST", "/units"): ({"json": {"name": f"{w.tag} new unit"}}, False),
         ("PATCH", "/units/{unit_id}"): ({"json": {"contact": "Li"}}, False),
         ("DELETE", "/units/{unit_id}"): ({}, False),
+        # places, schools and rules (场所、学校、规则): the stale versions answer 409, decided
+        ("POST", "/perimeter/places"): (
+            {"json": {"name": "new shop", "category": "bar", "lon": spot[0], "lat": spot[1]}}, True),
+        ("PUT", "/perimeter/places/{place}"): (
+            {"json": {"name": "renamed", "category": "bar", "lon": spot[0], "lat": spot[1],
+                      "version": "stale"}}, False),
+        ("POST", "/perimeter/schools"): (
+            {"json": {"name": "new school", "level": "primary",
+                      "geometry": _square(spot[0], spot[1], 0.001)}}, True),
+        ("PUT", "/perimeter/schools/{school}"): (
+            {"json": {"name": "renamed", "level": "primary", "geometry": _square(spot[0], spot[1], 0.001),
+                      "version": "stale"}}, False),
+        ("POST", "/perimeter/rules/preview"): (
+            {"json": {"region": w.street, "category": "bar", "school_levels": ["primary"], "distance_m": 100,
+                      "kind": "forbidden"}}, False),
+        ("POST", "/perimeter/places/new"): (
+            {"data": {"name": "new shop", "category": "bar", "lon": str(spot[0]),
+                      "lat": str(spot[1])}}, True),
+        ("POST", "/perimeter/places/{place}/edit"): (
+            {"data": {"name": "x", "category": "bar", "lon": str(spot[0]), "lat": str(spot[1]),
+                      "version": "stale"}}, False),
+        ("POST", "/perimeter/schools/new"): (
+            {"data": {"name": "new school", "level": "primary",
+                      "geometry": json.dumps(_square(spot[0], spot[1], 0.001))}}, True),
+        ("POST", "/perimeter/schools/{school}/edit"): (
+            {"data": {"name": "x", "level": "primary",
+                      "geometry": json.dumps(_square(spot[0], spot[1], 0.001)), "version": "stale"}}, False),
+        ("POST", "/perimeter/rulebook"): (
+            {"data": {"region": w.street, "category": "bar", "school_levels": "primary", "distance_m": "100",
+                      "kind": "forbidden", "action": "preview"}}, False),
+        # the planner's forms (路段分配, 责任单位)
+        ("POST", "/sections/assign"): ({"data": {"section_id": str(ex.section), "unit_id": str(ex.spare_unit),
+                                                 "valid_from": str(TODAY + timedelta(days=5000))}}, False),
+        ("POST", "/units/{unit_id}/edit"): ({"data": {"name": f"{w.tag} unit", "contact": "Li"}}, False),
         # accounts (用户与授权): the two revokes answer 409 (her last grant), which counts as decided
         ("POST", "/users"): (
             {"json": {"username": f"{w.tag}-made", "password": PASSWORD, "role": "viewer",

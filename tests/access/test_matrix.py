@@ -69,7 +69,7 @@ def expected(rule: Rule, user, inside: bool, scoped: bool, template: str) -> set
 
 
 def succeeded(status: int, method: str) -> bool:
-    return 200 <= status < 300 or (method != "GET" and status == 409)
+    return 200 <= status < 300 or (method != "GET" and status in (303, 409))
 
 
 # An import is judged row by row (all rows or none, every problem listed: 422). A valid file whose rows
@@ -110,7 +110,10 @@ def test_permission_matrix(app, dry_api, api_world, extras, tokens) -> None:
                     kwargs = {"params": {"bbox": box}} if template in VIEWPORTS else {}
                 for name, user in users.items():
                     headers = {"Authorization": f"Bearer {tokens[name]}"} if name else {}
-                    r = dry_api.request(method, url, headers=headers, **kwargs)
+                    # a form's write answers 303 to what it made, which the rolled-back request never
+                    # kept: the write's own answer decides
+                    r = dry_api.request(method, url, headers=headers, follow_redirects=method == "GET",
+                                        **kwargs)
                     want = expected(rule, user, inside, scoped, template)
                     if want == "pass":
                         ok = r.status_code < 500 and r.status_code != 422
@@ -125,7 +128,10 @@ def test_permission_matrix(app, dry_api, api_world, extras, tokens) -> None:
                     if not ok:
                         wrong.append(f"{method} {url} as {name}: {r.status_code} (want {want}) "
                                      f"{r.text[:160]}")
-                    if r.status_code in (401, 403):
+                    # the one error shape of the API (a workbench form answers its page, with the refusal
+                    # beside the field)
+                    html = r.headers.get("content-type", "").startswith("text/html")
+                    if r.status_code in (401, 403) and not html:
                         body = r.json()
                         assert set(body) == {"detail", "errors"}, body  # the one error shape
     routes = len(operations(app))

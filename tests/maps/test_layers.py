@@ -108,14 +108,14 @@ def test_the_index_page_escapes_what_it_lists():
     page = map_index_html([{"code": "439901007001", "name": "<b>测试</b>", "street_name": None, "grids": [
         {"code": GRID, "name": "西区", "workers": ["张伟", "李娜"], "households": 3}]}])
     assert "&lt;b&gt;测试&lt;/b&gt;" in page and "<b>测试" not in page
-    assert f'<a href="/maps/grids/{GRID}">{GRID} 西区</a> — 网格员 张伟、李娜, 3 户 households' in page
-    assert "no communities yet" in map_index_html([])
+    assert f'<a href="/maps/grids/{GRID}">{GRID} 西区</a> — 网格员 张伟、李娜，3 户' in page
+    assert "还没有社区" in map_index_html([])
 
 
 def test_title_legend_and_overlays():
     page = render_html(grid_map(_data(), _settings()))
-    assert "西区网格 网格图 grid map" in page and "网格员 grid worker 张伟" in page
-    assert "制图日期 made on 2026-11-28" in page and "住户 households 30" in page
+    assert "西区网格 网格图" in page and "网格员 张伟" in page
+    assert "制图日期 2026-11-28" in page and "住户 30 户" in page
     for tag in TAGS:
         assert f"tag-{tag}" in page
     assert page.count("L.markerClusterGroup(") == 1 and "L.marker(" in page  # built client-side
@@ -124,9 +124,9 @@ def test_title_legend_and_overlays():
 def test_community_map_says_when_the_division_was_not_checked():
     data = _data()
     data.kind, data.division = "community", None
-    assert "划分未检查 division not checked" in render_html(community_map(data, _settings()))
+    assert "网格划分未检查" in render_html(community_map(data, _settings()))
     data.division = {"type": "FeatureCollection", "features": []}
-    assert "划分无问题" in render_html(community_map(data, _settings()))
+    assert "网格划分无缝隙、无交叉" in render_html(community_map(data, _settings()))
 
 
 def test_layer_options_are_validated():

@@ -321,11 +321,11 @@ def test_her_community_map_shows_dashes_and_hidden_workers(signed_in, truth):
         assert not re.search(r"住户 0\b|人口 0\b", labels[grid])
     # The community's figures in the title box and the layer control: "—" (her scope is one grid).
     title = title_box(page)
-    assert f"住户 households {DASH} · 人口 persons {DASH}" in title
-    assert f"重点人员 {DASH}" in title and not re.search(r"(households|persons|重点人员) [0-9]", title)
+    assert f"住户 {DASH} 户 · 人口 {DASH} 人" in title
+    assert f"重点人员 {DASH} 人" in title and not re.search(r"(住户|人口|重点人员) [0-9]", title)
     assert "赵敏（另有 1 个网格的网格员无权查看）" in title
     tagged = [n for n in overlay_names(page) if n.startswith("重点人员")]
-    assert tagged == [f"重点人员 key persons ({DASH})"]
+    assert tagged == [f"重点人员 {DASH} 人"]
     # The households drawn are hers alone, and no text of the page counts B's.
     assert {r[7] for r in register_rows(page)} == truth.households[A]
 
@@ -339,18 +339,19 @@ def test_the_street_admin_sees_the_real_numbers_and_names(signed_in, truth):
         assert figures in labels[grid], labels[grid]
     assert "住户 0 · 人口 0" in labels[C]  # a real 0 is a 0
     title = title_box(page)
-    assert f"住户 households {truth.total('households')} · 人口 persons {truth.total('persons')}" in title
-    assert f"重点人员 {truth.total('key_persons')}" in title
+    assert f"住户 {truth.total('households')} 户 · 人口 {truth.total('persons')} 人" in title
+    assert f"重点人员 {truth.total('key_persons')} 人" in title
     assert "赵敏、钱勇" in title and "无权查看" not in title
-    assert f"重点人员 key persons ({truth.total('key_persons')})" in overlay_names(page)
+    assert f"重点人员 {truth.total('key_persons')} 人" in overlay_names(page)
+    assert f"住户 {truth.total('households')} 户" in overlay_names(page)
     assert {r[7] for r in register_rows(page)} == truth.households[A] | truth.households[B]
 
 
 def test_her_grid_map_shows_her_grid_whole_and_the_neighbours_as_hidden(signed_in, truth):
     page = get(signed_in("worker"), f"/maps/grids/{A}")
     title = title_box(page)
-    assert f"住户 households {len(truth.households[A])} · 人口 persons {truth.persons[A]}" in title
-    assert f"重点人员 {truth.key_persons[A]}" in title and "网格员 grid worker 赵敏" in title
+    assert f"住户 {len(truth.households[A])} 户 · 人口 {truth.persons[A]} 人" in title
+    assert f"重点人员 {truth.key_persons[A]} 人" in title and "网格员 赵敏" in title
     labels = grid_labels(page)
     assert f"住户 {DASH}" in labels[B] and "已配备（无权查看）" in labels[B]
     assert "未配备网格员" in labels[C]
@@ -362,7 +363,7 @@ def test_her_street_map_counts_her_grid_only(signed_in, truth):
     grids = {f["properties"]["c"]: f["properties"] for f in street_config(page)["grids"]["features"]}
     assert grids[A]["h"] == len(truth.households[A])
     assert grids[B]["h"] is None and grids[C]["h"] is None  # "—" in the popup and label, not 0
-    assert "住户 households " + DASH in title_box(page)
+    assert f"住户 {DASH} 户" in title_box(page)
     # Grid popups link only the grid map she may open; households link their pages in the top window.
     assert {c for c, p in grids.items() if p["m"]} == {A}
     assert worker.get(f"/maps/grids/{B}").status_code == 403
@@ -379,7 +380,7 @@ def test_the_street_admin_street_map_counts_every_grid(signed_in, truth):
     page = get(signed_in("street_admin"), f"/maps/street/{STREET}")
     grids = {f["properties"]["c"]: f["properties"] for f in street_config(page)["grids"]["features"]}
     assert {g: grids[g]["h"] for g in (A, B, C)} == {g: len(truth.households[g]) for g in (A, B, C)}
-    assert f"住户 households {truth.total('households')}" in title_box(page)
+    assert f"住户 {truth.total('households')} 户" in title_box(page)
     assert all(p["m"] for p in grids.values())
 
 
@@ -389,7 +390,7 @@ def test_a_viewer_counts_the_street_but_gets_no_links_to_rows(signed_in, truth):
     config = street_config(page)
     grids = {f["properties"]["c"]: f["properties"] for f in config["grids"]["features"]}
     assert {g: grids[g]["h"] for g in (A, B, C)} == {g: len(truth.households[g]) for g in (A, B, C)}
-    assert f"住户 households {truth.total('households')}" in title_box(page)
+    assert f"住户 {truth.total('households')} 户" in title_box(page)
     # No household page and no grid map is hers to open: neither is linked.
     assert config["householdUrl"] is None and not any(p["m"] for p in grids.values())
     assert viewer.get(f"/maps/grids/{A}").status_code == 403
@@ -405,7 +406,7 @@ def test_her_viewer_grant_shows_the_neighbours_figures_but_not_the_communitys_ro
     assert f"住户 {len(truth.households[B])} · 人口 {truth.persons[B]}" in labels[B]
     assert "网格员 钱勇" in labels[B] and "网格员 未配备网格员" in labels[C]
     title = title_box(page)
-    assert f"住户 households {DASH}" in title and "赵敏、钱勇" in title and "无权查看" not in title
+    assert f"住户 {DASH} 户" in title and "赵敏、钱勇" in title and "无权查看" not in title
     assert {r[7] for r in register_rows(page)} == truth.households[A]
 
 
@@ -424,7 +425,7 @@ def test_the_list_of_maps_links_only_what_she_may_open(signed_in, truth):
 def test_an_inspector_learns_nothing_of_the_staffing(signed_in, truth):
     page = get(signed_in("inspector"), "/maps/")
     items = {c: text_of(m) for m in re.findall(r"<li>(.*?)</li>", page) for c in (A, B, C) if c in m}
-    assert all(f"网格员 {DASH}, {DASH} 户" in items[g] for g in (A, B, C)), items
+    assert all(f"网格员 {DASH}，{DASH} 户" in items[g] for g in (A, B, C)), items
     assert "/maps/grids/" not in page  # the grid maps are for the register roles
 
 

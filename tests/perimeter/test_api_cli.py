@@ -4,6 +4,7 @@ inspections through a violation's life, and draw the maps; all against committed
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 
@@ -11,13 +12,15 @@ import pytest
 import shapely
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
+from PIL import Image
 from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import app as cli
 from tests.perimeter.conftest import CHENZHOU, campus, offset
 
-HEADER = "place_ref,place_name,category,school_ref,school_name,rule,distance_m"
+# CSV and XLSX: Chinese headers (Excel on a Chinese PC), the CSV after a UTF-8 BOM
+HEADER = "场所编号,场所名称,类别,地址,学校编号,学校名称,违反规则,距离（米）,证照状态,经度,纬度"
 DAY = "2026-06-01"
 
 
@@ -32,7 +35,7 @@ def city(perimeter_url, tmp_path_factory):
     import psycopg
 
     with psycopg.connect(perimeter_url) as c:
-        c.execute("TRUNCATE violation_event, violation, inspection, licence, place, school"
+        c.execute("TRUNCATE violation_event, violation, inspection_photo, inspection, licence, place, school"
                   " RESTART IDENTITY CASCADE")
         c.execute("DELETE FROM perimeter_rule WHERE region <> 'national' OR distance_m <> 200")
     folder = tmp_path_factory.mktemp("city")
@@ -105,20 +108,21 @@ def undo_violation_life(perimeter_url):
     import psycopg
 
     with psycopg.connect(perimeter_url) as c:
-        c.execute("TRUNCATE violation_event, violation, inspection RESTART IDENTITY")
+        c.execute("TRUNCATE violation_event, violation, inspection_photo, inspection RESTART IDENTITY")
         c.execute("DELETE FROM licence WHERE number = 'JY1'")
 
 
 def test_cli_check_csv(imported, runner):
     result = runner.invoke(cli, ["check", "perimeter", "--format", "csv", "--date", DAY])
     assert result.exit_code == 0, result.output
-    lines = result.stdout.splitlines()
+    assert result.stdout.startswith("\ufeff")
+    lines = result.stdout.lstrip("\ufeff").splitlines()
     assert lines[0] == HEADER
-    rows = list(csv.DictReader(io.StringIO(result.stdout)))
-    assert [(r["place_ref"], r["school_ref"]) for r in rows] == [("P1", "S1"), ("P2", "S2")]
-    assert float(rows[0]["distance_m"]) == pytest.approx(50, abs=0.01)
-    assert rows[0]["rule"] == "internet_cafe forbidden within 200 m (boundary, national)"
-    assert rows[0]["place_name"] == "星空网吧" and rows[0]["category"] == "internet_cafe"
+    rows = list(csv.DictReader(io.StringIO(result.stdout.lstrip("\ufeff"))))
+    assert [(r["场所编号"], r["学校编号"]) for r in rows] == [("P1", "S1"), ("P2", "S2")]
+    assert float(rows[0]["距离（米）"]) == pytest.approx(50, abs=0.01)
+    assert rows[0]["违反规则"] == "网吧：200 米内禁止（校园边界，全国）"
+    assert rows[0]["场所名称"] == "星空网吧" and rows[0]["类别"] == "网吧"
 
 
 def test_cli_check_json_geojson_and_bad_date(imported, runner, tmp_path):
@@ -145,11 +149,14 @@ def test_api_formats(client):
     assert r.headers["content-type"].startswith("application/geo+json")
     assert [f["properties"]["place_ref"] for f in r.json()["features"]] == ["P1", "P2"]
     r = client.get("/perimeter/violations", params={"date": DAY, "format": "csv"})
-    assert r.headers["content-type"].startswith("text/csv") and r.text.splitlines()[0] == HEADER
+    assert r.headers["content-type"].startswith("text/csv") and r.content.startswith(b"\xef\xbb\xbf")
+    assert r.content.decode("utf-8-sig").splitlines()[0] == HEADER
     r = client.get("/perimeter/violations", params={"date": DAY, "format": "xlsx"})
     sheet = load_workbook(io.BytesIO(r.content)).active
-    assert [c.value for c in sheet[1]][:7] == HEADER.split(",")
-    assert sheet["A3"].value == "P2" and sheet["H3"].value == "expired"
+    header = [c.value for c in sheet[1]]
+    assert header[:11] == HEADER.split(",")
+    assert sheet["A3"].value == "P2" and sheet["I3"].value == "证照过期"
+    assert sheet.cell(3, header.index("证照状态代码") + 1).value == "expired"
 
 
 def test_api_scopes_and_errors(client):
@@ -195,9 +202,9 @@ def test_maps(client):
     r = client.get("/maps/perimeter", params={"date": DAY})
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     page = r.text
-    assert "违规场所 violation" in page and "周边范围 zone" in page  # the legend
+    assert "违规场所" in page and "周边范围（实地距离）" in page  # the legend
     assert json.dumps("星空网吧")[1:-1] in page  # the popup, inside the layer's JSON
-    assert "违规 violations: 2" in page
+    assert "违规场所 2 处" in page
     assert "cdn.jsdelivr" not in page and "unpkg.com" not in page
     r = client.get("/maps/perimeter/schools/S1", params={"date": DAY})
     assert r.status_code == 200 and "一小" in r.text
@@ -210,36 +217,49 @@ def test_inspections_and_violation_life(client, runner, imported, tmp_path, undo
     assert client.post("/perimeter/violations/record", params={"date": DAY}).json()["opened"] == 0
     recorded = {v["place_ref"]: v for v in client.get("/perimeter/violations/recorded").json()}
     food = recorded["P2"]["id"]
-    r = client.patch(f"/perimeter/violations/recorded/{food}", json={"status": "notified", "actor": "王督查"})
+    r = client.patch(f"/perimeter/violations/recorded/{food}", json={"status": "notified"})
     assert r.status_code == 200 and r.json()["status"] == "notified"
-    r = client.patch(f"/perimeter/violations/recorded/{food}", json={"status": "open", "actor": "王督查"})
+    r = client.patch(f"/perimeter/violations/recorded/{food}", json={"status": "open"})
     assert r.status_code == 409
     # The shop says it fixed things, but its licence is still expired: the re-check reopens it.
     r = client.post("/perimeter/places/P2/inspections", params={"date": DAY},
-                    json={"inspector": "王督查", "result": "rectified", "note": "says renewed"})
+                    json={"result": "rectified", "note": "says renewed"})
     assert r.status_code == 201 and r.json()["violation"]["status"] == "open"
     # The renewed licence arrives (import), the next visit finds it displayed: closed.
     (tmp_path / "lic.csv").write_text("place_ref,kind,number,valid_until,displayed\n"
                                       "P2,食品经营许可证,JY1,2027-06-01,是\n", encoding="utf-8")
     result = runner.invoke(cli, ["import", "licences", str(tmp_path / "lic.csv")])
     assert result.exit_code == 0, result.output
-    client.patch(f"/perimeter/violations/recorded/{food}", json={"status": "notified", "actor": "王督查"})
+    client.patch(f"/perimeter/violations/recorded/{food}", json={"status": "notified"})
     r = client.post("/perimeter/places/P2/inspections", params={"date": DAY},
-                    json={"inspector": "王督查", "result": "rectified", "licence_displayed": True})
+                    json={"result": "rectified", "licence_displayed": True})
     body = r.json()["violation"]
     assert body["status"] == "closed"
     assert [h["to_status"] for h in body["history"]] == ["open", "notified", "rectified", "open", "notified",
                                                          "rectified", "closed"]
     assert body["history"][-1]["note"] == "re-check: no longer violates"
+    # Who acted is the signed-in user, never a name the client sends.
+    me = client.get("/auth/me").json()["username"]
+    assert {h["actor"] for h in body["history"][1:]} == {me}
     inspection = r.json()["inspection_id"]
+    jpeg = io.BytesIO()
+    Image.new("RGB", (8, 8), (10, 120, 30)).save(jpeg, "JPEG")
     r = client.put(f"/perimeter/inspections/{inspection}/photo",
-                   files={"file": ("shop.jpg", b"\xff\xd8\xff fake jpeg", "image/jpeg")})
-    assert r.status_code == 200 and r.json()["photo"].endswith(".jpg")
+                   files={"file": ("shop.jpg", jpeg.getvalue(), "image/jpeg")})
+    sha = hashlib.sha256(jpeg.getvalue()).hexdigest()
+    assert r.status_code == 200 and r.json()["photo"] == sha
     r = client.put(f"/perimeter/inspections/{inspection}/photo",
-                   files={"file": ("x.txt", b"hi", "text/plain")})
+                   files={"file": ("x.jpg", b"\xff\xd8\xff fake jpeg", "image/jpeg")})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "file"
+    inspected = client.get("/perimeter/places/P2/inspections").json()
+    assert [i["result"] for i in inspected] == ["rectified"] * 2
+    assert [i["inspector"] for i in inspected] == [me] * 2
+    assert [p["sha256"] for p in inspected[-1]["photos"]] == [sha]
+    assert client.get(f"/perimeter/inspections/{inspection}/photos/{sha}/thumbnail").status_code == 200
+    for sent in ({"inspector": "x", "result": "compliant"}, {"result": "compliant", "actor": "x"}):
+        r = client.post("/perimeter/places/P2/inspections", json=sent)
+        assert r.status_code == 422, sent  # no client-named actor is accepted, not even ignored
+    r = client.patch(f"/perimeter/violations/recorded/{food}", json={"status": "open", "actor": "x"})
     assert r.status_code == 422
-    assert [i["result"] for i in client.get("/perimeter/places/P2/inspections").json()] == ["rectified"] * 2
-    r = client.post("/perimeter/places/P2/inspections", json={"inspector": "", "result": "compliant"})
-    assert r.status_code == 422
-    r = client.post("/perimeter/places/nope/inspections", json={"inspector": "x", "result": "compliant"})
+    r = client.post("/perimeter/places/nope/inspections", json={"result": "compliant"})
     assert r.status_code == 404

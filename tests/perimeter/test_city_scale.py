@@ -150,7 +150,9 @@ def test_same_violations_as_an_independent_evaluation(conn, city):
 def test_streamed_formats_say_the_same(conn, city):
     listing = violation_listing(conn, DAY)
     text = b"".join(Stream(conn, listing, "csv")).decode()
-    table = list(csv.DictReader(io.StringIO(text)))
+    assert text.startswith("\ufeff"), "a UTF-8 BOM for Excel"
+    table = [{"place_ref": r["场所编号"], "school_ref": r["学校编号"], "distance_m": r["距离（米）"]}
+             for r in csv.DictReader(io.StringIO(text.lstrip("\ufeff")))]
     _compare({r["place_ref"]: (r["school_ref"], float(r["distance_m"])) for r in table}, city)
     assert all(len(r["distance_m"].split(".")[1]) == 2 for r in table)
     features = json.loads(b"".join(Stream(conn, listing, "geojson")))["features"]
@@ -181,7 +183,8 @@ def test_csv_neutralises_formulas_as_the_spreadsheet_module(conn, world):
     for i, name in enumerate(names):
         conn.execute("UPDATE place SET name = %s WHERE ref = %s", [name, f"p{i}"])
     text = b"".join(Stream(conn, violation_listing(conn, DAY), "csv")).decode()
-    got = {r["place_ref"]: r["place_name"] for r in csv.DictReader(io.StringIO(text, newline=""))}
+    table = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    got = {r["场所编号"]: r["场所名称"] for r in table}
     from gis.spreadsheet import neutralised
 
     assert got == {f"p{i}": neutralised(name) for i, name in enumerate(names)}

@@ -130,7 +130,7 @@ def expected(url: str, on: date) -> dict[str, dict]:
     polygons within SNAP_DEG of its midpoint (None when none is)."""
     with psycopg.connect(url) as conn:
         sections = conn.execute(
-            """SELECT s.id, s.street_name, ST_AsBinary(s.geom),
+            """SELECT s.id, s.code, s.street_name, ST_AsBinary(s.geom),
                       EXISTS (SELECT 1 FROM road_section_assignment a
                               WHERE a.section_id = s.id AND a.valid @> %s::date)
                FROM road_section s WHERE s.retired_on IS NULL""", [on]).fetchall()
@@ -151,7 +151,8 @@ def expected(url: str, on: date) -> dict[str, dict]:
             if not held:
                 row[3].add(sid)
 
-    for sid, street, geom, held in sections:
+    code_of = {sid: code for sid, code, *_ in sections}
+    for sid, _, street, geom, held in sections:
         line = wkb.loads(bytes(geom))
         whole = _length(line)
         add("total", None, sid, whole, held)
@@ -164,7 +165,8 @@ def expected(url: str, on: date) -> dict[str, dict]:
                 for code in holders:
                     add(level, code, sid, _length(substring(line, t0, t1)) / len(holders), held)
     return {level: {k: {"total_m": v[0], "assigned_m": v[1], "sections": len(v[2]),
-                        "unassigned_sections": len(v[3])} for k, v in rows.items() if v[0] >= 0.05}
+                        "unassigned_sections": len(v[3]), "codes": {code_of[i] for i in v[2]}}
+                    for k, v in rows.items() if v[0] >= 0.05}
             for level, rows in out.items()}
 
 
@@ -176,7 +178,8 @@ def from_api(world: World, on: date) -> dict:
     return r.json()
 
 
-def from_map(world: World, on: date, community: str | None = None) -> dict[str, float]:
+def from_map(world: World, on: date, community: str | None = None) -> dict:
+    """The figures the map prints, the codes of the sections it draws and its legend's note."""
     params = {"on": on.isoformat()} | ({"community": community} if community else {})
     r = world.client.get("/maps/roads", params=params)
     assert r.status_code == 200, r.text
@@ -184,8 +187,11 @@ def from_map(world: World, on: date, community: str | None = None) -> dict[str, 
                         r.text)
     assert figures, "the map prints no coverage summary"
     sections, total, assigned = figures.groups()
+    drawn = re.findall(r'"properties": \{"code": "([^"]+)"', r.text)
+    legend = re.search(r'<details open class="gridmap-box gridmap-legend">(.*?)</details>', r.text, re.S)
+    assert legend, "the map has no legend"
     return {"sections": int(sections), "total_m": float(total.replace(",", "")),
-            "assigned_m": float(assigned.replace(",", ""))}
+            "assigned_m": float(assigned.replace(",", "")), "drawn": drawn, "legend": legend.group(1)}
 
 
 def from_cli(world: World, on: date) -> dict[tuple[str, str | None], dict[str, float]]:
@@ -234,6 +240,18 @@ def assert_all_agree(world: World, on: date) -> dict:
         assert printed[field] == pytest.approx(want[("total", None)][field], abs=TOL_M)
         assert printed[field] == api[("total", None)][field]
     assert printed["sections"] == api[("total", None)]["sections"]
+    assert set(printed["drawn"]) == want[("total", None)]["codes"]
+    # each community's map draws exactly the sections its row counts, and prints that row
+    for (level, key), row in want.items():
+        if level != "community" or key is None:
+            continue
+        mapped = from_map(world, on, key)
+        assert sorted(mapped["drawn"]) == sorted(row["codes"]), key
+        assert mapped["sections"] == len(mapped["drawn"]) == api[(level, key)]["sections"], key
+        for field in ("total_m", "assigned_m"):
+            assert mapped[field] == pytest.approx(row[field], abs=TOL_M), (key, field)
+            assert mapped[field] == api[(level, key)][field], (key, field)
+        assert f"every section with length in community {key}" in mapped["legend"]
     return {"api": api, "map": printed}
 
 
@@ -295,6 +313,13 @@ def test_border_sections_are_shared_not_doubled(border):
     _assert_rise(border, after, code)
     community_map = from_map(border, ON, community=A)
     assert community_map["total_m"] == from_api(border, ON)["community"][0]["total_m"]
+    # the section on the A/B border is drawn on both communities' maps (its length shared between
+    # them), not only on the map of its "main" community
+    b_map = from_map(border, ON, community=B)
+    assert code in set(community_map["drawn"]) & set(b_map["drawn"])
+    # a community nobody drew: nothing drawn, zeros printed, no error
+    nowhere = from_map(border, ON, community=A[:-1] + "9")
+    assert (nowhere["drawn"], nowhere["sections"], nowhere["total_m"]) == ([], 0, 0.0)
 
 
 def _sections(world: World) -> list[tuple[str, float]]:

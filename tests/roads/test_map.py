@@ -43,3 +43,16 @@ def test_unit_colours_are_stable_and_never_red():
 def test_map_refuses_non_geojson():
     with pytest.raises(ValueError):
         road_sections_map({"features": []}, date(2026, 6, 1), Settings(_env_file=None))
+
+
+def test_map_says_what_it_draws_and_when_it_draws_fewer():
+    sections = {"type": "FeatureCollection", "numberMatched": 3, "features": [_feature("R1-001")]}
+    totals = {"sections": 3, "total_m": 1234.5, "assigned_m": 0.0, "assigned_pct": 0.0}
+    page = render_html(road_sections_map(sections, date(2026, 6, 1), Settings(_env_file=None), totals=totals,
+                                         community="430102001001"))
+    assert "3 段 sections, 总长 total 1,234.5 m" in page and "drawn 1 of 3" in page
+    legend = page.split('class="gridmap-box gridmap-legend"')[1].split("</details>")[0]
+    assert "every section with length in community 430102001001" in legend
+    whole = render_html(road_sections_map({"type": "FeatureCollection", "features": [_feature("R1-001")]},
+                                          date(2026, 6, 1), Settings(_env_file=None), totals=totals))
+    assert "every live section, counted whole" in whole and "drawn 1 of" not in whole

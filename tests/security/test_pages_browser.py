@@ -231,7 +231,7 @@ def test_grid_and_community_maps(attacked, base_url, hostile, kind):
     w.page.wait_for_selector(".grid-label", state="attached", timeout=15_000)
     assert w.js(_CLUSTERED) == hostile[f"{kind}_households"] > 0
     name = hostile["grid_name"] if kind == "grid" else hostile["community_name"]
-    title = "网格图 grid map" if kind == "grid" else "社区网格图 community grid map"
+    title = "网格图" if kind == "grid" else "社区网格图"
     assert w.page.title() == f"{name} {title}"
     assert name in (w.page.locator(".gridmap-title").text_content() or "")
     labels = w.page.locator(".grid-label").all_text_contents()

@@ -35,10 +35,10 @@ def owner(database_url: str, query: str, params: list) -> list[tuple]:
 
 
 def key_person_count(t) -> int:
-    """The count in the grid map's layer control entry of key persons (重点人员 (n))."""
+    """The count in the grid map's layer control entry of key persons (重点人员 n 人)."""
     labels = t.js("() => Array.from(document.querySelectorAll('.leaflet-control-layers-overlays label'))"
                   ".map(l => l.textContent.trim())")
-    found = [m for label in labels if (m := re.match(r"重点人员.*\((\d+)\)", label))]
+    found = [m for label in labels if (m := re.match(r"重点人员 (\d+) 人", label))]
     assert len(found) == 1, labels
     return int(found[0].group(1))
 
