@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
@@ -15,6 +15,9 @@ from starlette.background import BackgroundTask
 from api.deps import AppSettings, Conn
 from api.headers import Nonce
 from api.params import BIGINT, COMMUNITY_CODE, GRID_CODE, XLSX, content_disposition
+from api.security import CurrentUser
+from gis.access.accounts import Principal
+from gis.access.roles import PERIMETER_WRITE
 from gis.maps.base import base_layer
 from gis.perimeter import rules as perimeter_rules
 from gis.perimeter.check import Scope, violation_listing
@@ -127,18 +130,36 @@ def rule(conn: Conn, rule_id: int) -> dict[str, Any]:
     return perimeter_rules.get_rule(conn, rule_id)
 
 
+def holds_region(user: Principal, region: str) -> bool:
+    """Whether the user's perimeter-writing grants hold the whole ``region``: a rule binds every school
+    of its region, so a street's inspector sets no province's rule ('national' takes an unscoped grant)."""
+    return any(g.role in PERIMETER_WRITE
+               and (g.scope == "" or (region != "national" and region.startswith(g.scope)))
+               for g in user.grants)
+
+
+def _refuse_unless_held(user: Principal | None, *regions: str) -> None:
+    for region in regions:
+        if user is None or not holds_region(user, region):
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"the rule's region {region} is outside your scope")
+
+
 @router.post("/perimeter/rules", status_code=201)
-def add_rule(conn: Conn, body: RuleIn) -> dict[str, Any]:
+def add_rule(conn: Conn, user: CurrentUser, body: RuleIn) -> dict[str, Any]:
+    _refuse_unless_held(user, body.region)
     return perimeter_rules.add_rule(conn, body.model_dump())
 
 
 @router.put("/perimeter/rules/{rule_id}")
-def change_rule(conn: Conn, rule_id: int, body: RuleIn) -> dict[str, Any]:
+def change_rule(conn: Conn, user: CurrentUser, rule_id: int, body: RuleIn) -> dict[str, Any]:
+    _refuse_unless_held(user, perimeter_rules.get_rule(conn, rule_id)["region"], body.region)
     return perimeter_rules.change_rule(conn, rule_id, body.model_dump())
 
 
 @router.delete("/perimeter/rules/{rule_id}", status_code=204)
-def remove_rule(conn: Conn, rule_id: int) -> Response:
+def remove_rule(conn: Conn, user: CurrentUser, rule_id: int) -> Response:
+    _refuse_unless_held(user, perimeter_rules.get_rule(conn, rule_id)["region"])
     perimeter_rules.remove_rule(conn, rule_id)
     return Response(status_code=204)
 

@@ -53,6 +53,7 @@ def install(app: FastAPI, responses: dict) -> None:
     app.include_router(import_pages.post_router, responses=responses)
     app.include_router(export_pages.router, responses=responses)
     app.include_router(perimeter_pages.router, responses=responses)  # 校园周边违规检查: the check as a page
+    app.include_router(perimeter_pages.form_router, responses=responses)  # 登记违规 from the page
     # 督查: a place's page and its inspection form (photos), a violation's page and its workflow buttons
     app.include_router(inspection_pages.router, responses=responses)
     app.include_router(inspection_pages.place_router, responses=responses)

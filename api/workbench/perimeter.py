@@ -17,8 +17,8 @@ from datetime import date
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.routing import Match
 from starlette.types import Scope as AsgiScope
 
@@ -30,10 +30,12 @@ from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import allowed
 from api.workbench.render import page
+from api.workbench.units import FormRoute
 from gis.access.accounts import Principal
 from gis.errors import InvalidInput, NotFound
 from gis.perimeter.check import LICENCE_STATES, Scope, check_choices, violation_listing
 from gis.perimeter.export import sorted_page
+from gis.perimeter.inspections import record_violations
 
 
 class CheckPageRoute(PageRoute):
@@ -48,6 +50,14 @@ class CheckPageRoute(PageRoute):
 
 
 router = APIRouter(tags=["workbench (工作台)"], route_class=CheckPageRoute, include_in_schema=False)
+# The "登记违规" button posts a form to the API's own path: FormRoute sends form posts here.
+form_router = APIRouter(tags=["workbench (工作台)"], route_class=FormRoute, include_in_schema=False)
+RECORD = ("POST", "/perimeter/violations/record")
+
+
+def may_record(user: Principal) -> bool:
+    """Whether the user may record the check's findings as violations (api/policy.py decides)."""
+    return bool(POLICY[RECORD].roles & user.roles)
 
 PAGE_SIZE = 200
 MAX_PAGE = 100_000
@@ -218,9 +228,22 @@ def check_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
         previous=at(page=filters.page - 1) if found and filters.page > 1 else None,
         next=at(page=filters.page + 1) if found and filters.page < pages else None,
         place_links=place_pages_open(user), place_href=place_href, school_map_href=school_map_href,
-        school_maps=allowed(user, "/maps/perimeter/schools/{school}"),
+        school_maps=allowed(user, "/maps/perimeter/schools/{school}"), may_record=may_record(user),
         perimeter_map=f"/maps/perimeter?date={filters.day.isoformat()}" if allowed(user, "/maps/perimeter")
         else None)
     if filters.errors:
         response.status_code = 422
     return response
+
+
+@form_router.post("/perimeter/violations/record", response_class=RedirectResponse)
+def record_findings(conn: Conn, user: CurrentUser,
+                    day: Annotated[date | None, Form(alias="date")] = None,
+                    community: Annotated[str | None, Form(pattern=COMMUNITY_CODE)] = None,
+                    school: Annotated[str | None, Form(max_length=200)] = None) -> RedirectResponse:
+    """The check of the day (for the page's community or school) recorded as violations by the
+    signed-in inspector: new ones open, known ones updated; then her home page, where the backlog is."""
+    assert user is not None
+    record_violations(conn, day or date.today(), actor=f"check ({user.username})",
+                      scope=Scope(community=community or None, school=school or None))
+    return RedirectResponse("/#inspector", status_code=303)

@@ -486,3 +486,39 @@ def browser_tab(browser):
     yield make
     for t in tabs:
         t.context.close()
+
+
+def test_the_inspector_records_the_checks_findings_from_the_page(inspector, everything, street, database_url,
+                                                                 signed_in):
+    """登记违规: the page's button records the day's findings as violations, by the signed-in inspector
+    (the open violations afterwards are the check's places, as the owner reads them); no CSRF token or
+    a viewer's post records nothing, and the viewer has no button."""
+    import re
+
+    page = inspector.get("/perimeter/violations", params={"date": TODAY.isoformat()}, headers=HTML).text
+    form = re.search(r'<form class="record-findings".*?</form>', page, flags=re.S)
+    assert form, "the inspector has the 登记违规 button"
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.group(0)).group(1)
+    actor = f"check ({street.users['inspector']})"
+
+    def recorded() -> set[str]:
+        with psycopg.connect(database_url) as conn:
+            return {r[0] for r in conn.execute(
+                "SELECT p.ref FROM violation v JOIN place p ON p.id = v.place_id WHERE v.status <> 'closed'"
+                " AND EXISTS (SELECT 1 FROM violation_event e WHERE e.violation_id = v.id AND e.actor = %s)",
+                [actor])}
+
+    assert inspector.post("/perimeter/violations/record", data={"date": TODAY.isoformat()},
+                          follow_redirects=False).status_code in (401, 403)
+    viewer = signed_in("viewer")
+    assert "record-findings" not in viewer.get("/perimeter/violations", headers=HTML).text
+    assert recorded() == set()
+    try:
+        r = inspector.post("/perimeter/violations/record",
+                           data={"csrf_token": csrf, "date": TODAY.isoformat()}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/#inspector", r.text[:300]
+        assert recorded() == {v["place_ref"] for v in everything}
+    finally:
+        with psycopg.connect(database_url) as conn:
+            conn.execute("DELETE FROM violation v WHERE EXISTS (SELECT 1 FROM violation_event e"
+                         " WHERE e.violation_id = v.id AND e.actor = %s)", [actor])
