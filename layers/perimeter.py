@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import folium
 from shapely.geometry import shape
@@ -34,16 +35,23 @@ CAMPUS_CSS = f"""
 """
 
 
-def _popup(v: dict[str, Any]) -> str:
+def _popup(v: dict[str, Any], place_pages: bool) -> str:
+    """A violation's popup; with ``place_pages`` a link to the place's page (where an inspection is
+    recorded), in the top window: the map may be framed by a workbench page."""
     e = html.escape
-    return "<br>".join([
+    lines = [
         f"<b>{e(v['place_name'])}</b> ({e(v['place_ref'] or '-')})",
         f"类别：{e(v['category'])}",
         f"规则：{e(v['rule'])}",
         f"最近学校：{e(v['school_name'])}",
         f"距离：{v['distance_m']:.2f} 米",
         f"证照：{e(LICENCE_ZH.get(v['licence_state'], v['licence_state']))}",
-    ])
+    ]
+    if place_pages:
+        key = quote(str(v["place_ref"] or v["place_id"]), safe="")
+        lines.append(f'<a class="place-open" target="_top" href="/perimeter/places/{key}">'
+                     "打开场所页 · 登记检查</a>")
+    return "<br>".join(lines)
 
 
 def _points(features: list[dict[str, Any]], colour: str, radius: int, popup: bool) -> folium.GeoJson:
@@ -65,7 +73,8 @@ def _campus_labels(campuses: dict[str, Any], group: folium.FeatureGroup) -> None
             icon_size=(0, 0))).add_to(group)
 
 
-def perimeter_map(data: dict[str, Any], settings: Settings, base: dict[str, Any] | None = None) -> folium.Map:
+def perimeter_map(data: dict[str, Any], settings: Settings, base: dict[str, Any] | None = None,
+                  place_pages: bool = False) -> folium.Map:
     """The map of ``gis.perimeter.mapdata.perimeter_map_data``: campuses (labelled), zones,
     violations, compliant places, framed on the zones and every violation; with no data it shows
     ``settings``' region, on its basemap; ``base`` (gis.maps.base.base_layer) under it when the
@@ -95,7 +104,7 @@ def perimeter_map(data: dict[str, Any], settings: Settings, base: dict[str, Any]
                        tooltip=TextTooltip(fields=["name", "zone_m"], labels=False)).add_to(zones)
     violations = folium.FeatureGroup(name=f"违规场所 {len(data['violations'])} 处")
     features = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [v["lon"], v["lat"]]},
-                 "properties": {"place_name": v["place_name"], "popup": _popup(v)}}
+                 "properties": {"place_name": v["place_name"], "popup": _popup(v, place_pages)}}
                 for v in data["violations"]]
     if features:
         _points(features, VIOLATION_COLOUR, 6, popup=True).add_to(violations)

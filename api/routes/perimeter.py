@@ -15,6 +15,7 @@ from starlette.background import BackgroundTask
 from api.deps import AppSettings, Conn
 from api.headers import Nonce
 from api.params import BIGINT, COMMUNITY_CODE, GRID_CODE, XLSX, content_disposition
+from api.policy import POLICY
 from api.security import CurrentUser
 from gis.access.accounts import Principal
 from gis.access.roles import PERIMETER_WRITE
@@ -167,17 +168,26 @@ def remove_rule(conn: Conn, user: CurrentUser, rule_id: int) -> Response:
 # --- maps ----------------------------------------------------------------------------------------
 
 @router.get("/maps/perimeter", response_class=HTMLResponse, summary="The perimeter map (校园周边图)")
-def perimeter_map_page(conn: Conn, settings: AppSettings, nonce: Nonce,
+def perimeter_map_page(conn: Conn, settings: AppSettings, nonce: Nonce, user: CurrentUser,
                        day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
     data = perimeter_map_data(conn, day or date.today())
-    return HTMLResponse(render_html(perimeter_map(data, settings, _base(conn, data, settings)), nonce=nonce))
+    return HTMLResponse(render_html(perimeter_map(data, settings, _base(conn, data, settings),
+                                                  place_pages=_place_pages(user)), nonce=nonce))
 
 
 @router.get("/maps/perimeter/schools/{school}", response_class=HTMLResponse, summary="One school's perimeter")
-def school_map_page(conn: Conn, settings: AppSettings, nonce: Nonce, school: str,
+def school_map_page(conn: Conn, settings: AppSettings, nonce: Nonce, user: CurrentUser, school: str,
                     day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
     data = perimeter_map_data(conn, day or date.today(), school)
-    return HTMLResponse(render_html(perimeter_map(data, settings, _base(conn, data, settings)), nonce=nonce))
+    return HTMLResponse(render_html(perimeter_map(data, settings, _base(conn, data, settings),
+                                                  place_pages=_place_pages(user)), nonce=nonce))
+
+
+def _place_pages(user: Principal | None) -> bool:
+    """Whether the popups link the place pages (where inspections are recorded): when the policy lets
+    the user open them."""
+    rule = POLICY.get(("GET", "/perimeter/places/{place}"))
+    return user is not None and rule is not None and bool(rule.roles & user.roles)
 
 
 def _base(conn: Conn, data: dict[str, Any], settings: AppSettings) -> dict[str, Any] | None:

@@ -522,3 +522,17 @@ def test_the_inspector_records_the_checks_findings_from_the_page(inspector, ever
         with psycopg.connect(database_url) as conn:
             conn.execute("DELETE FROM violation v WHERE EXISTS (SELECT 1 FROM violation_event e"
                          " WHERE e.violation_id = v.id AND e.actor = %s)", [actor])
+
+
+def test_the_perimeter_maps_link_each_violation_to_its_place_page(inspector, everything):
+    """From the map to the place's page, where the inspection is recorded (in the top window: the map
+    may be framed); the link opens."""
+    import json
+    from urllib.parse import quote
+
+    for url in ("/maps/perimeter", f"/maps/perimeter/schools/{quote(everything[0]['school_ref'], safe='')}"):
+        text = inspector.get(url, params={"date": TODAY.isoformat()}).text
+        place = next(v for v in everything if v["school_ref"] == everything[0]["school_ref"])
+        href = f"/perimeter/places/{quote(place['place_ref'], safe='')}"
+        assert json.dumps(f'target="_top" href="{href}"')[1:-1] in text, url
+    assert inspector.get(href, headers=HTML).status_code == 200
