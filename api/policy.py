@@ -141,6 +141,15 @@ POLICY: dict[Route, Rule] = {
     ("POST", "/persons/{person_id}/move-out"): Rule(REGISTER),
     ("POST", "/persons/{person_id}/transfer"): Rule(REGISTER),
     ("GET", "/households/{household_id}/moves"): Rule(REGISTER, audit="read"),
+    # visits (走访, migration 020): the visitor is the signed-in user (admin or grid worker of the
+    # household's grid, row-level security); lists name addresses, so reads are audited
+    ("POST", "/households/{household_id}/visits"): Rule(REGISTER),
+    ("GET", "/households/{household_id}/visits"): Rule(REGISTER, audit="read"),
+    ("GET", "/visits"): Rule(REGISTER, audit="read"),
+    ("GET", "/visits/vocabulary"): Rule(REGISTER),
+    ("GET", "/visits/overdue"): Rule(REGISTER, audit="read"),
+    ("GET", "/visits/overdue.xlsx"): Rule(REGISTER, audit="export"),
+    ("GET", "/visits/figures"): Rule(REGISTER, audit="read"),
     **{(method, path): Rule(REGISTER, audit="read" if method == "GET" else None)
        for path in ("/households/{household_id}/persons/new", "/persons/{person_id}/edit",
                     "/persons/{person_id}/move") for method in ("GET", "POST")},

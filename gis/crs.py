@@ -1,4 +1,5 @@
-"""Coordinate systems on the way in: EPSG:4326, CGCS2000 (EPSG:4490) and GCJ-02 (火星坐标).
+"""Coordinate systems on the way in: EPSG:4326, CGCS2000 (EPSG:4490), GCJ-02 (火星坐标) and, for
+positions from Baidu-based apps, BD-09 (百度坐标).
 
 pyproj handles the EPSG systems. GCJ-02 is not a CRS but a published obfuscation; the scalar
 libraries (prcoords, eviltransform) are too slow for a million rows, so it is vectorised here with
@@ -72,6 +73,38 @@ def gcj02_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.nda
         glon, glat = wgs84_to_gcj02(wlon, wlat)
         wlon, wlat = wlon - (glon - lon), wlat - (glat - lat)
     return wlon, wlat
+
+
+# BD-09 (百度坐标): Baidu's further shift of GCJ-02, a published formula; its inverse is solved by
+# fixed-point iteration as GCJ-02's is (the usual one-step "inverse" is off by up to ~1e-6 degrees).
+_BD_X_PI = np.pi * 3000.0 / 180.0
+
+
+def gcj02_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x, y = np.asarray(lon, float), np.asarray(lat, float)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_gcj02(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    lon, lat = np.asarray(lon, float), np.asarray(lat, float)
+    x, y = lon - 0.0065, lat - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    glon, glat = z * np.cos(theta), z * np.sin(theta)
+    for _ in range(4):  # refine the published one-step inverse to well under a millimetre
+        blon, blat = gcj02_to_bd09(glon, glat)
+        glon, glat = glon - (blon - lon), glat - (blat - lat)
+    return glon, glat
+
+
+def bd09_to_wgs84(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
+def wgs84_to_bd09(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return gcj02_to_bd09(*wgs84_to_gcj02(np.asarray(lon, float), np.asarray(lat, float)))
 
 
 def to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: InputCRS) -> tuple[np.ndarray, np.ndarray]:

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="addresses of reverse proxies whose X-Forwarded-For/-Proto are believed")
 
+    visit_far_m: float = Field(default=100.0, gt=0, le=100_000, description="a visit (走访) checked in "
+                               "farther than this from the household, in metres, is flagged (not refused)")
+
     # NoDecode: comma-separated origins, as an operator writes them; empty = no CORS headers at all
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(), description="browser origins (https://host[:port], or *) allowed to call the API")

@@ -25,6 +25,7 @@ DOCUMENTED = {
     "GRIDMAP_TOKEN_TTL_MINUTES": ("60", "token_ttl_minutes", "60"),
     "GRIDMAP_SECRET_KEY": ("a-secret-of-our-own-0123456789", "secret_key", "a-secret-of-our-own-0123456789"),
     "GRIDMAP_MAX_UPLOAD_MB": ("50", "max_upload_mb", "50"),
+    "GRIDMAP_VISIT_FAR_M": ("150", "visit_far_m", "150.0"),
     "GRIDMAP_PUBLIC_URL": ("https://grid.example.cn", "public_url", "https://grid.example.cn"),
     "GRIDMAP_TRUSTED_PROXIES": ("10.0.0.1,10.0.0.2", "trusted_proxies", "('10.0.0.1', '10.0.0.2')"),
     "GRIDMAP_CORS_ORIGINS": ("https://map.example.cn,http://localhost:5173", "cors_origins",

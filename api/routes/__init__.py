@@ -23,6 +23,7 @@ from api.routes import (
     tiles,
     units,
     users,
+    visits,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -34,4 +35,5 @@ ROUTERS: list[APIRouter] = [
     ogc.router, tiles.router,
     perimeter.router, licences.router, inspections.router, places.router,
     users.router,
+    visits.router,
 ]

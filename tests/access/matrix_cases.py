@@ -346,6 +346,9 @@ def write_request(
         ("POST", "/persons/{person_id}/transfer"): (
             {"json": {"household_id": w.households[grid][1], "relation": "other",
                       "version": ex.persons[person][1], "new_head_id": w.persons[grid][1]}}, False),
+        # visits (走访): a check-in at the household, from right beside it
+        ("POST", "/households/{household_id}/visits"): (
+            {"json": {"lon": lon, "lat": lat, "kind": "routine", "outcome": "met"}}, False),
         ("POST", "/households/{household_id}/persons/new"): (
             {"data": {"name": "new person", "relation": "other"}}, False),
         ("POST", "/persons/{person_id}/edit"): (
