@@ -150,6 +150,8 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/visits/overdue"): Rule(REGISTER, audit="read"),
     ("GET", "/visits/overdue.xlsx"): Rule(REGISTER, audit="export"),
     ("GET", "/visits/figures"): Rule(REGISTER, audit="read"),
+    # the workbench's check-in form (走访登记); a browser posts it to POST .../visits (multipart, photos)
+    ("GET", "/households/{household_id}/visits/new"): Rule(REGISTER, audit="read"),
     **{(method, path): Rule(REGISTER, audit="read" if method == "GET" else None)
        for path in ("/households/{household_id}/persons/new", "/persons/{person_id}/edit",
                     "/persons/{person_id}/move") for method in ("GET", "POST")},

@@ -25,9 +25,11 @@ from layers.styles import (
     NEIGHBOUR_GRID_COLOUR,
     TAG_STYLES,
 )
+from layers.visits import VISIT_CSS, VisitLayer
 
 if TYPE_CHECKING:
     from gis.maps.grids import MapData
+    from gis.maps.visits import VisitLayerData
     from gis.settings import Settings
 
 # Above this many rings a tag overlay buries the map (a community's floating population runs to
@@ -73,10 +75,18 @@ def _finish(m: folium.Map, entries: list[LegendEntry], title: str, lines: list[s
     NorthArrow().add_to(m)  # a 一图 is hung on a wall
     LayerControl(collapsed=False).add_to(m)
     page = figure(m)
-    page.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS), name="gridmap_layer_css")
+    page.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS + VISIT_CSS), name="gridmap_layer_css")
     page.html.add_child(title_box(title, lines), name="gridmap_title")
     page.html.add_child(legend(entries), name="gridmap_legend")
     return m
+
+
+def _visits(m: folium.Map, data: MapData, visits: VisitLayerData | None,
+            household_url: str | None) -> None:
+    """The 走访 overlay (off when the map opens; it adds its own legend entries while shown), none
+    without visit data (a map written by the CLI)."""
+    if visits is not None:
+        VisitLayer(visits, data.whole, household_url).add_to(m)
 
 
 def _base(m: folium.Map, data: MapData, settings: Settings) -> list[LegendEntry]:
@@ -87,10 +97,11 @@ def _base(m: folium.Map, data: MapData, settings: Settings) -> list[LegendEntry]
             LegendEntry("建筑", "square", BASE_BUILDING_COLOUR)]
 
 
-def grid_map(data: MapData, settings: Settings, household_url: str | None = None) -> folium.Map:
+def grid_map(data: MapData, settings: Settings, household_url: str | None = None,
+             visits: VisitLayerData | None = None) -> folium.Map:
     """A grid's map: its boundary bold among its neighbours, its households and tagged persons;
     the basemap is the one ``settings`` name. ``household_url`` (``/households/``) links each
-    household's popup to its page (layers.households.RegisterData)."""
+    household's popup to its page (layers.households.RegisterData); ``visits`` adds the 走访 overlay."""
     title = f"{data.name} 网格图"
     m = offline_map(data.bbox, title, settings)
     base = _base(m, data, settings)
@@ -98,6 +109,7 @@ def grid_map(data: MapData, settings: Settings, household_url: str | None = None
     entries = [*base, LegendEntry("本网格", "line", GRID_COLOUR),
                LegendEntry("相邻网格", "line", NEIGHBOUR_GRID_COLOUR)]
     entries += _register_layers(m, data, household_url)
+    _visits(m, data, visits, household_url)
     workers = "、".join(data.workers) or "未配备"
     team = f" · 服务团队 {'、'.join(data.team)}" if data.team else ""
     lines = [f"网格 {data.code} · {data.community_name}（社区）",
@@ -115,10 +127,11 @@ def _community_workers(data: MapData) -> str:
     return names or "未配备"
 
 
-def community_map(data: MapData, settings: Settings, household_url: str | None = None) -> folium.Map:
+def community_map(data: MapData, settings: Settings, household_url: str | None = None,
+                  visits: VisitLayerData | None = None) -> folium.Map:
     """A community's map: its boundary, all its grids, households, tagged persons and the problems
     of its division (gaps, overlaps, areas outside it); the basemap is the one ``settings`` name;
-    ``household_url`` as for grid_map."""
+    ``household_url`` and ``visits`` as for grid_map."""
     title = f"{data.name} 社区网格图"
     m = offline_map(data.bbox, title, settings)
     base = _base(m, data, settings)
@@ -140,6 +153,7 @@ def community_map(data: MapData, settings: Settings, household_url: str | None =
     else:
         division_note = "网格划分无缝隙、无交叉"
     entries += _register_layers(m, data, household_url)
+    _visits(m, data, visits, household_url)
     lines = [f"社区 {data.code} · 网格 {len(data.grids['features'])} 个",
              f"网格员 {_community_workers(data)}", division_note, *_summary(data)]
     return _finish(m, entries, title, lines)

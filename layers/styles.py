@@ -36,3 +36,16 @@ COMMUNITY_COLOUR = "#000"
 # The light base (底图) drawn from the service's own roads and buildings when there are no tiles.
 BASE_ROAD_COLOUR = "#c8c8c8"
 BASE_BUILDING_COLOUR = "#e3e3e3"
+
+# The 走访 layer (layers/visits.py): a household's state against its visit interval, from Okabe-Ito /
+# ColorBrewer hues that stay apart for red-green colour-blind readers (bluish green, amber and a dark
+# crimson differ in lightness as well as hue) and from every other colour of the maps (ΔE > 20; the
+# slate of "never" is a grey, as no-data is, told from the base's greys by its dashed outline). Each
+# state also has its own outline (none, thin, thick dark, dashed), so the colour is never the only cue.
+VISIT_STYLES: dict[str, TagStyle] = {
+    "ok": TagStyle("周期内已走访", "#1b9e77"),
+    "due": TagStyle("临期（周期末四分之一）", "#e6ab02"),
+    "overdue": TagStyle("已超周期", "#b2182b"),
+    "never": TagStyle("从未走访", "#8e9aaf"),
+}
+VISIT_ROUTE_COLOUR = "#000080"  # the day's route and its numbered stops

@@ -15,6 +15,7 @@ from api.security import CurrentUser
 from api.workbench.nav import allowed
 from gis.access.accounts import Principal
 from gis.maps import grids as mapdata
+from gis.maps.visits import visit_layer_data
 from layers.index import map_index_html
 from layers.maps import community_map, grid_map
 from layers.shell import render_html
@@ -35,11 +36,13 @@ def household_pages(user: Principal | None) -> str | None:
 @router.get("/maps/grids/{code}", response_class=HTMLResponse, summary="A grid's map (网格图)")
 def grid_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
                   user: CurrentUser) -> HTMLResponse:
-    """Boundary, households (clustered, each popup linking its household page), tagged persons,
+    """Boundary, households (clustered, each popup linking its household page), tagged persons, the
+    走访 overlay (households by days since their last visit, overdue key persons, today's route),
     legend and title, over the roads and buildings when there are no tiles; printable. A malformed
     code answers 422, an unknown one 404."""
     data = mapdata.grid_map_data(conn, code, base=settings.basemap == "none")
-    page = render_html(grid_map(data, settings, household_pages(user)), nonce=nonce)
+    visits = visit_layer_data(conn, "grid", code)
+    page = render_html(grid_map(data, settings, household_pages(user), visits), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 
 
@@ -49,7 +52,8 @@ def community_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonc
     """All grids of the community, its households and the problems of its division (hatched red).
     Figures of grids the user may not count are "—", as are the community's unless she holds it whole."""
     data = mapdata.community_map_data(conn, code, base=settings.basemap == "none")
-    page = render_html(community_map(data, settings, household_pages(user)), nonce=nonce)
+    visits = visit_layer_data(conn, "community", code)
+    page = render_html(community_map(data, settings, household_pages(user), visits), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 
 

@@ -72,7 +72,9 @@ async def _read_body(request: Request) -> tuple[VisitIn, list[tuple[bytes, str |
         # request.form() gives Starlette's UploadFile (FastAPI's is a subclass of it)
         files = [v for k, v in form.multi_items() if k == "photos" and isinstance(v, StarletteUpload)]
         fields = {k: v for k, v in form.multi_items()
-                  if k != "photos" and isinstance(v, str) and v != ""}  # an empty form field: not given
+                  # an empty form field is not given; the CSRF token of a cookie's form post is
+                  # api/security.py's, not a field of the visit
+                  if k not in ("photos", "csrf_token") and isinstance(v, str) and v != ""}
         return _validated(fields), await read_photos(files)  # type: ignore[arg-type]
     if kind not in ("", JSON_BODY):
         raise InvalidInput.one("body", f"send {JSON_BODY} or {FORM_BODY} (with photos)")

@@ -58,6 +58,11 @@ def install(app: FastAPI, responses: dict) -> None:
     app.include_router(inspection_pages.router, responses=responses)
     app.include_router(inspection_pages.place_router, responses=responses)
     app.include_router(inspection_pages.form_router, responses=responses)
+    # 走访: the check-in form (/households/{id}/visits/new), the overdue list and figures as pages
+    from api.workbench import visits as visit_pages
+
+    app.include_router(visit_pages.router, responses=responses)
+    app.include_router(visit_pages.page_router, responses=responses)
     # 创建办/城管: sections on a map with the assign form (/sections), units (/units), cutting roads
     from api.workbench import roads as road_pages
     from api.workbench import units as unit_pages

@@ -241,8 +241,10 @@ def home(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -> HTMLRes
     recent = recent_households(conn, [g.code for g in grids]) if grids else (0, [])
     from api.workbench.inspector import inspector_home  # 督查: the perimeter backlog (its own module)
     from api.workbench.roads import planner_home  # 创建办/城管: coverage and sections (its own module)
+    from api.workbench.visits import overdue_home  # 走访逾期 of her grids (its own module)
 
     return page(request, user, lang, "home.html", N_("工作台"), grids=grids,
+                visits_overdue=overdue_home(conn, user, grids),
                 planner=planner_home(conn, user),
                 inspector=inspector_home(conn, user),
                 recent_total=recent[0], recent=recent[1], recent_days=RECENT_DAYS,

@@ -87,11 +87,14 @@ def _household_page(request: Request, conn: psycopg.Connection, user: Any, lang:
     head = _head(household)
     grid_map = link(user, N_("网格图"), "/maps/grids/{code}", household["grid_code"]) \
         if household["grid_code"] else None
+    from api.workbench.visits import household_visits  # 走访 (imported here: visits.py imports PageRoute)
+
     response = page(request, user, lang, "household.html", N_("住户"), h=household, head=head,
                     form=form or {k: household[k] or "" for k in EDITABLE}, errors=errors or {},
                     conflict=conflict, grid_map=grid_map, labels=FIELD_LABELS, relations=RELATIONS,
                     key_names=_key_person_names(conn, lang),
-                    moves=list_moves(conn, household_id, limit=10)["items"])
+                    moves=list_moves(conn, household_id, limit=10)["items"],
+                    **household_visits(conn, user, lang, household_id))
     response.status_code = status_code
     return response
 

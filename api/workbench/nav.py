@@ -52,6 +52,8 @@ MENU: tuple[tuple[str, str], ...] = (
     (N_("首页"), "/"),
     (N_("住户查询"), "/households"),
     (N_("四清看板"), "/dashboard"),
+    (N_("走访逾期"), "/visits/overdue"),  # 走访: the overdue households, the figures per grid and worker
+    (N_("走访统计"), "/visits/figures"),
     (N_("地图"), "/maps/"),
     (N_("校园周边违规检查"), "/perimeter/violations"),
     (N_("校园周边地图"), "/maps/perimeter"),
