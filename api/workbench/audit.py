@@ -21,9 +21,9 @@ from fastapi.responses import HTMLResponse
 from api.deps import Conn
 from api.policy import POLICY
 from api.security import CurrentUser
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang
 from api.workbench.render import page
+from api.workbench.routing import PageRoute
 from gis.access import audit
 from gis.errors import InvalidInput
 

@@ -22,10 +22,10 @@ from api.headers import csp_nonce
 from api.params import CommunityCode
 from api.routes import communities as api_communities
 from api.security import CurrentUser
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import Link, allowed, link
 from api.workbench.render import page
+from api.workbench.routing import PageRoute
 from gis.division.check import check_division
 from gis.division.communities import get_community
 from gis.division.grids import list_grids, unplaced_households

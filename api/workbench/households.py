@@ -13,10 +13,6 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
-from starlette.datastructures import Headers
-from starlette.routing import Match
-from starlette.types import Scope
 
 from api.deps import AppSettings, Conn
 from api.params import DbId
@@ -24,6 +20,8 @@ from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import link
 from api.workbench.render import page
+from api.workbench.routing import PageRoute
+from api.workbench.visits import household_visits
 from gis.errors import Conflict, InvalidInput
 from gis.register import households as register
 from gis.register.moves import list_moves
@@ -35,16 +33,6 @@ FIELD_LABELS = {"address": N_("地址"), "building": N_("楼栋"), "unit": N_("�
                 "phone": N_("户主电话")}
 RELATIONS = {"head": N_("户主"), "spouse": N_("配偶"), "child": N_("子女"), "parent": N_("父母"),
              "grandchild": N_("孙子女"), "sibling": N_("兄弟姐妹"), "other": N_("其他")}
-
-
-class PageRoute(APIRoute):
-    """A route that matches a browser's page request only (Accept names text/html): the API's JSON
-    route at the same path answers everyone else."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http" and "text/html" not in Headers(scope=scope).get("accept", ""):
-            return Match.NONE, {}
-        return super().matches(scope)
 
 
 router = APIRouter(tags=["workbench (工作台)"], route_class=PageRoute, include_in_schema=False)
@@ -87,8 +75,6 @@ def _household_page(request: Request, conn: psycopg.Connection, user: Any, lang:
     head = _head(household)
     grid_map = link(user, N_("网格图"), "/maps/grids/{code}", household["grid_code"]) \
         if household["grid_code"] else None
-    from api.workbench.visits import household_visits  # 走访 (imported here: visits.py imports PageRoute)
-
     response = page(request, user, lang, "household.html", N_("住户"), h=household, head=head,
                     form=form or {k: household[k] or "" for k in EDITABLE}, errors=errors or {},
                     conflict=conflict, grid_map=grid_map, labels=FIELD_LABELS, relations=RELATIONS,

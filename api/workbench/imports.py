@@ -27,10 +27,10 @@ from api.policy import POLICY
 from api.routes.imports import upload_name
 from api.security import CurrentUser
 from api.workbench import staging
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang, Language
 from api.workbench.nav import allowed
 from api.workbench.render import page
+from api.workbench.routing import PageRoute
 from gis import catalog
 from gis.access.accounts import Principal
 from gis.codes import mask_id_number, mask_phone

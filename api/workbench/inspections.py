@@ -25,10 +25,10 @@ from api.params import DbId
 from api.policy import POLICY
 from api.routes.inspections import keep_photos, read_photos
 from api.security import CurrentUser
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import allowed
 from api.workbench.render import page
+from api.workbench.routing import PageRoute
 from gis.access.accounts import Principal
 from gis.errors import Conflict, InvalidInput
 from gis.perimeter import inspections

@@ -28,9 +28,9 @@ from api.routes.households import HouseholdQuery
 from api.routes.persons import PersonQuery
 from api.security import CurrentUser
 from api.workbench.dashboard import EMPLOYMENT_NAMES, vocabulary
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang, Language, translations
 from api.workbench.render import page
+from api.workbench.routing import PageRoute
 from gis.register import households as households_register
 from gis.register import persons as persons_register
 

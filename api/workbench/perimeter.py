@@ -26,11 +26,10 @@ from api.deps import Conn
 from api.params import COMMUNITY_CODE, GRID_CODE
 from api.policy import POLICY
 from api.security import CurrentUser
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import allowed
 from api.workbench.render import page
-from api.workbench.units import FormRoute
+from api.workbench.routing import FormRoute, PageRoute
 from gis.access.accounts import Principal
 from gis.errors import InvalidInput, NotFound
 from gis.perimeter.check import LICENCE_STATES, Scope, check_choices, violation_listing

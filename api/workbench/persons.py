@@ -21,9 +21,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.deps import Conn
 from api.params import DbId
 from api.security import CurrentUser
-from api.workbench.households import RELATIONS, PageRoute
+from api.workbench.households import RELATIONS
 from api.workbench.i18n import N_, Lang
 from api.workbench.render import page
+from api.workbench.routing import PageRoute
 from gis.access import audit
 from gis.access.accounts import Principal
 from gis.codes import mask_id_number

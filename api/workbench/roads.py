@@ -22,11 +22,11 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from api.deps import Conn
 from api.routes.roads import area_names, contacts_visible, coverage_rows
 from api.security import CurrentUser
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import allowed, link
 from api.workbench.render import page
-from api.workbench.units import DUTY_DAYS, FormRoute, Posted
+from api.workbench.routing import FormRoute, PageRoute
+from api.workbench.units import DUTY_DAYS, Posted
 from gis.access.accounts import Principal
 from gis.access.roles import ROADS_READ
 from gis.errors import Conflict, InvalidInput, NotFound, Problem

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.datastructures import FormData
 
 from api.deps import Conn
+from api.routes.perimeter import holds_region
 from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang
 from api.workbench.render import page
@@ -38,12 +39,6 @@ async def posted(request: Request) -> FormData:
 
 
 Posted = Annotated[FormData, Depends(posted)]
-
-
-def covered(user: Principal, region: str) -> bool:
-    """Whether the user's admin grants hold the whole region ('national': only an unscoped admin)."""
-    scopes = [g.scope for g in user.grants if g.role == ADMIN]
-    return "" in scopes or (region != "national" and any(region.startswith(s) for s in scopes if s))
 
 
 def _rule(form: FormData, errors: dict[str, str]) -> dict[str, Any]:
@@ -107,7 +102,7 @@ def add_rule(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
     problems = {p.field: p.reason for p in rules.rule_problems(conn, coded)}
     if problems:
         return _page(request, conn, user, lang, kept, problems, status_code=422)
-    if not covered(user, rule["region"]):
+    if not holds_region(user, rule["region"]):  # the API's own rule (api/routes/perimeter.py)
         return _page(request, conn, user, lang, kept, {"region": "outside the areas you administer"},
                      status_code=403)
     try:

@@ -17,19 +17,15 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
-from fastapi.routing import APIRoute
-from starlette.datastructures import Headers
-from starlette.routing import Match
-from starlette.types import Scope
 
 from api.deps import Conn
 from api.params import DbId
 from api.routes.roads import contacts_visible
 from api.security import CurrentUser
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import link
 from api.workbench.render import page
+from api.workbench.routing import FormRoute, PageRoute
 from gis.access.accounts import Principal
 from gis.codes import mask_phone
 from gis.errors import Conflict, InvalidInput
@@ -37,7 +33,6 @@ from gis.roads import units as road_units
 from gis.roads.assignments import WEEKDAYS
 from gis.roads.roster import roster_rows
 
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 FIELDS = ("name", "kind", "contact", "phone", "ref")
 MAX_LENGTH = {"name": 200, "kind": 20, "contact": 100, "phone": 30, "ref": 200}
 LABELS = {"name": N_("单位名称"), "kind": N_("单位类型"), "contact": N_("联系人"), "phone": N_("联系电话"),
@@ -48,17 +43,6 @@ KINDS = {"government": N_("机关"), "institution": N_("事业单位"), "enterpr
 DUTY_DAYS = {1: N_("周一"), 2: N_("周二"), 3: N_("周三"), 4: N_("周四"), 5: N_("周五"), 6: N_("周六"),
              7: N_("周日")}
 assert set(DUTY_DAYS) == set(WEEKDAYS)
-
-
-class FormRoute(APIRoute):
-    """A route that matches a form post only (form-encoded or multipart): the API's JSON route at the
-    same method and path answers everyone else."""
-
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        kind = Headers(scope=scope).get("content-type", "") if scope["type"] == "http" else ""
-        if not kind.startswith(FORM_TYPES):
-            return Match.NONE, {}
-        return super().matches(scope)
 
 
 router = APIRouter(tags=["workbench (工作台)"], route_class=PageRoute, include_in_schema=False)

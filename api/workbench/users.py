@@ -21,9 +21,9 @@ from starlette.responses import Response
 
 from api.deps import Conn, note_attempt, request_detail, route_template
 from api.security import CurrentUser
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang
 from api.workbench.render import ROLE_NAMES, page
+from api.workbench.routing import PageRoute
 from gis.access import administration, audit
 from gis.access.accounts import Principal
 from gis.access.roles import ADMIN, ROLES

@@ -27,10 +27,10 @@ from api.params import CommunityQuery, DbId, GridQuery, Paging
 from api.routes.inspections import read_photos
 from api.routes.visits import PERIOD_DAYS, VisitIn
 from api.security import CurrentUser
-from api.workbench.households import PageRoute
 from api.workbench.i18n import N_, Lang, Language
 from api.workbench.nav import allowed
 from api.workbench.render import page
+from api.workbench.routing import PageRoute
 from gis.access import audit
 from gis.access.accounts import Principal
 from gis.errors import Conflict, InvalidInput
