@@ -34,7 +34,8 @@ GUIDE_STATIC = f"{STATIC_PREFIX}/guide"  # the screenshots: /static/guide/screen
 # The guide of each role (gis.access.roles codes, the order users are shown them) and its title.
 GUIDES: dict[str, str] = {role: f"{role}.md" for role in ROLES}
 TITLES = {"admin": N_("管理员使用说明"), "grid_worker": N_("网格员使用说明"), "inspector": N_("督查使用说明"),
-          "planner": N_("创建办/城管使用说明"), "viewer": N_("查看人员使用说明")}
+          "planner": N_("创建办/城管使用说明"), "viewer": N_("查看人员使用说明"),
+          "unit": N_("责任单位使用说明"), "reporter": N_("志愿者/劝导员使用说明")}
 INDEX_TITLE = N_("使用说明")
 
 router = APIRouter(tags=["workbench (工作台)"], include_in_schema=False)

@@ -25,7 +25,8 @@ STATIC = Path(__file__).parent / "static"
 WORKBENCH_STATIC = f"{STATIC_PREFIX}/workbench"
 # The roles' names as users know them (msgids).
 ROLE_NAMES = {"admin": N_("管理员"), "grid_worker": N_("网格员"), "inspector": N_("督查"),
-              "planner": N_("创建办/城管"), "viewer": N_("查看")}
+              "planner": N_("创建办/城管"), "viewer": N_("查看"), "unit": N_("责任单位"),
+              "reporter": N_("志愿者/劝导员")}
 DASH = "—"  # a figure the user may not see: never shown as 0
 
 
@@ -52,7 +53,7 @@ def page(request: Request, user: Principal, lang: Language, template: str, title
     secret = request.app.state.settings.secret_key
     html = environment().get_template(template).render(
         _=_, lang=lang, html_lang=HTML_LANG[lang], title=_(title), user=user, menu=menu(user),
-        roles=[_(ROLE_NAMES[r]) for r in ROLES if r in user.roles], nonce=csp_nonce(request),
+        roles=[_(ROLE_NAMES[r]) for r in ROLES if r in user.roles], all_roles=ROLES, nonce=csp_nonce(request),
         csrf=csrf_token(token, secret) if token else "", path=request.url.path,
         switch=language_switch(request), **context)
     response = HTMLResponse(html)

@@ -26,7 +26,7 @@ from api.workbench.render import ROLE_NAMES, page
 from api.workbench.routing import PageRoute
 from gis.access import administration, audit
 from gis.access.accounts import Principal
-from gis.access.roles import ADMIN, ROLES
+from gis.access.roles import ADMIN
 from gis.errors import Conflict, InvalidInput, NotFound
 
 router = APIRouter(tags=["workbench (工作台)"], route_class=PageRoute, include_in_schema=False)
@@ -90,7 +90,7 @@ def _users_page(request: Request, conn: psycopg.Connection, user: Principal, lan
     response = page(request, user, lang, "users.html", N_("用户管理"), q=q or "", found=found,
                     form=form or {"username": "", "full_name": "", "role": "grid_worker", "scope": ""},
                     errors=errors or {}, choices=choices, names=names, kinds=SCOPE_KINDS,
-                    role_names=ROLE_NAMES, all_roles=ROLES, notice=NOTICES.get(done or ""))
+                    role_names=ROLE_NAMES, notice=NOTICES.get(done or ""))
     response.status_code = status_code
     return response
 
@@ -124,7 +124,7 @@ def _user_page(request: Request, conn: psycopg.Connection, user: Principal, lang
     target = administration.get_user(conn, username)  # 404 outside the admin's scope
     choices, names = _scopes(conn, user)
     response = page(request, user, lang, "user.html", N_("用户"), u=target, choices=choices, names=names,
-                    kinds=SCOPE_KINDS, role_names=ROLE_NAMES, all_roles=ROLES, errors=errors or {},
+                    kinds=SCOPE_KINDS, role_names=ROLE_NAMES, errors=errors or {},
                     form=form or {"role": "", "scope": ""}, myself=target["username"] == user.username,
                     notice=NOTICES.get(done or ""))
     response.status_code = status_code

@@ -1,14 +1,18 @@
 """The roles (角色), the groups of them that share a right, and which roles may read each map layer.
 
 Roles: admin (管理员), grid_worker (网格员), inspector (督查), planner (创建办/城管), viewer (查看: maps
-and statistics, no personal data). api/policy.py decides routes from these groups; gis/ogc offers
-collections from LAYER_READERS; the database keeps the same role codes in its app_role table.
+and statistics, no personal data), unit (责任单位: the reports routed to the unit its account acts for,
+migration 021) and reporter (志愿者/文明劝导员: files reports, follows their own). api/policy.py decides
+routes from these groups; gis/ogc offers collections from LAYER_READERS; the database keeps the same
+role codes in its app_role table.
 """
 
 from __future__ import annotations
 
 ADMIN, WORKER, INSPECTOR, PLANNER, VIEWER = "admin", "grid_worker", "inspector", "planner", "viewer"
-ROLES: tuple[str, ...] = (ADMIN, WORKER, INSPECTOR, PLANNER, VIEWER)  # the order users are shown them
+UNIT, REPORTER = "unit", "reporter"
+# the order users are shown them
+ROLES: tuple[str, ...] = (ADMIN, WORKER, INSPECTOR, PLANNER, VIEWER, UNIT, REPORTER)
 Roles = frozenset[str]
 
 PUBLIC: Roles = frozenset()  # no token needed

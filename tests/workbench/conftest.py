@@ -36,6 +36,8 @@ def role_grants(grid: str) -> dict[str, list[tuple[str, str]]]:
         "inspector": [("inspector", "")],
         "planner": [("planner", "")],
         "viewer": [("viewer", grid[:9])],
+        "unit": [("unit", grid[:9])],  # 责任单位: which unit it acts for is unit_account (migration 021)
+        "reporter": [("reporter", grid[:9])],
     }
 
 

@@ -21,10 +21,10 @@ from gis.access.roles import ROLES
 
 GUIDE = Path(api.workbench.__file__).parent / "guide"
 GUIDE_FILES = {"admin": "admin.md", "grid_worker": "grid_worker.md", "inspector": "inspector.md",
-               "planner": "planner.md", "viewer": "viewer.md"}
+               "planner": "planner.md", "viewer": "viewer.md", "unit": "unit.md", "reporter": "reporter.md"}
 # the test users (conftest.role_grants) of each guide's role
 READERS = {"admin": "admin", "grid_worker": "worker", "inspector": "inspector", "planner": "planner",
-           "viewer": "viewer"}
+           "viewer": "viewer", "unit": "unit", "reporter": "reporter"}
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)\)")
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)\)")
 SCREENS_BUDGET = 3 * 1024 * 1024
