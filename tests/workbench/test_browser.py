@@ -24,7 +24,7 @@ pytestmark = pytest.mark.skipif(not shutil.which(CHROMIUM) and not os.environ.ge
 ARTEFACTS = Path(__file__).parent / "artefacts"
 GUIDE_SCREENS = Path(__file__).parents[2] / "api" / "workbench" / "guide" / "screens"
 SIZES = {"pc": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
-ROLES = ["worker", "admin", "inspector", "planner", "viewer"]
+ROLES = ["worker", "admin", "inspector", "planner", "viewer", "unit", "reporter"]
 
 
 @pytest.fixture(scope="module")
