@@ -72,12 +72,24 @@ def legend(entries: Sequence[LegendEntry], title: str = "图例",
     )
 
 
-def title_box(title: str, lines: Sequence[str], status_id: str | None = None) -> Raw:
+# The download links of a served map (the PDF wall map, 一图上墙): tap-sized, and not on paper.
+DOWNLOAD_CSS = ("<style>.gridmap-download { display: inline-block; min-height: 40px; line-height: 40px;"
+                " padding: 0 10px; margin-top: 4px; border: 1px solid #08519c; border-radius: 4px; }"
+                " @media print { .gridmap-download { display: none; } }</style>")
+
+
+def title_box(title: str, lines: Sequence[str], status_id: str | None = None,
+              links: Sequence[tuple[str, str]] = ()) -> Raw:
     """A fixed box top-left: the map's title and a few lines (worker, counts, date); ``status_id``
-    adds an empty line with that id for a page's script to write its state into."""
+    adds an empty line with that id for a page's script to write its state into; ``links`` (label,
+    href) are download links under them (the wall map PDF), opened in the whole window."""
     body = "".join(f"<div>{html.escape(line)}</div>" for line in lines)
     if status_id is not None:
         body += f'<div id="{html.escape(status_id)}"></div>'
+    if links:
+        body += DOWNLOAD_CSS + "".join(
+            f'<div><a class="gridmap-download" target="_top" download href="{html.escape(href)}">'
+            f"{html.escape(label)}</a></div>" for label, href in links)
     return Raw(
         f'<div class="gridmap-box gridmap-title" style="position:fixed;top:10px;left:54px;z-index:1000;'
         f'max-width:46%"><div style="font-size:16px;font-weight:bold">{html.escape(title)}</div>{body}</div>'

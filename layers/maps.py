@@ -22,6 +22,7 @@ from layers.styles import (
     COMMUNITY_COLOUR,
     GRID_COLOUR,
     HOUSEHOLD_COLOUR,
+    LABELS,
     NEIGHBOUR_GRID_COLOUR,
     TAG_STYLES,
 )
@@ -60,10 +61,10 @@ def _register_layers(m: folium.Map, data: MapData, household_url: str | None) ->
     register = RegisterData(data.households, data.tags, household_url)
     register.add_to(m)
     HouseholdCluster(register, figures["households"]).add_to(m)
-    entries = [LegendEntry("住户", "square", HOUSEHOLD_COLOUR)]
+    entries = [LegendEntry(LABELS["household"], "square", HOUSEHOLD_COLOUR)]
     if data.counts["border"] or data.counts["outside"]:
         HighlightedHouseholds(register).add_to(m)
-        entries.append(LegendEntry("压线/界外户（在网格边界上或不在任何网格内）", "ring", BORDER_COLOUR))
+        entries.append(LegendEntry(LABELS["border"], "ring", BORDER_COLOUR))
     for bit, tag in enumerate(data.tags):
         rings = data.counts[tag]
         TaggedPersons(register, tag, bit, figures[tag], show=rings <= RINGS_SHOWN).add_to(m)
@@ -71,12 +72,18 @@ def _register_layers(m: folium.Map, data: MapData, household_url: str | None) ->
     return entries
 
 
-def _finish(m: folium.Map, entries: list[LegendEntry], title: str, lines: list[str]) -> folium.Map:
+# The label of the link to the PDF wall map (一图上墙) of a served map.
+WALL_MAP_LABEL = "下载上墙图（PDF）"
+
+
+def _finish(m: folium.Map, entries: list[LegendEntry], title: str, lines: list[str],
+            wall_map: str | None = None) -> folium.Map:
     NorthArrow().add_to(m)  # a 一图 is hung on a wall
     LayerControl(collapsed=False).add_to(m)
     page = figure(m)
     page.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS + VISIT_CSS), name="gridmap_layer_css")
-    page.html.add_child(title_box(title, lines), name="gridmap_title")
+    links = [(WALL_MAP_LABEL, wall_map)] if wall_map else []
+    page.html.add_child(title_box(title, lines, links=links), name="gridmap_title")
     page.html.add_child(legend(entries), name="gridmap_legend")
     return m
 
@@ -93,28 +100,29 @@ def _base(m: folium.Map, data: MapData, settings: Settings) -> list[LegendEntry]
     """The roads and buildings under a map without tiles; its legend entries."""
     if not add_base(m, data.base, settings):
         return []
-    return [LegendEntry("道路", "line", BASE_ROAD_COLOUR),
-            LegendEntry("建筑", "square", BASE_BUILDING_COLOUR)]
+    return [LegendEntry(LABELS["road"], "line", BASE_ROAD_COLOUR),
+            LegendEntry(LABELS["building"], "square", BASE_BUILDING_COLOUR)]
 
 
 def grid_map(data: MapData, settings: Settings, household_url: str | None = None,
-             visits: VisitLayerData | None = None) -> folium.Map:
+             visits: VisitLayerData | None = None, wall_map: str | None = None) -> folium.Map:
     """A grid's map: its boundary bold among its neighbours, its households and tagged persons;
     the basemap is the one ``settings`` name. ``household_url`` (``/households/``) links each
-    household's popup to its page (layers.households.RegisterData); ``visits`` adds the 走访 overlay."""
+    household's popup to its page (layers.households.RegisterData); ``visits`` adds the 走访 overlay;
+    ``wall_map`` (the URL of its PDF wall map) a download link in the title box."""
     title = f"{data.name} 网格图"
     m = offline_map(data.bbox, title, settings)
     base = _base(m, data, settings)
     grid_boundaries(data.grids).add_to(m)
-    entries = [*base, LegendEntry("本网格", "line", GRID_COLOUR),
-               LegendEntry("相邻网格", "line", NEIGHBOUR_GRID_COLOUR)]
+    entries = [*base, LegendEntry(LABELS["grid_focus"], "line", GRID_COLOUR),
+               LegendEntry(LABELS["grid_neighbour"], "line", NEIGHBOUR_GRID_COLOUR)]
     entries += _register_layers(m, data, household_url)
     _visits(m, data, visits, household_url)
     workers = "、".join(data.workers) or "未配备"
     team = f" · 服务团队 {'、'.join(data.team)}" if data.team else ""
     lines = [f"网格 {data.code} · {data.community_name}（社区）",
              f"网格员 {workers}{team}", *_summary(data)]
-    return _finish(m, entries, title, lines)
+    return _finish(m, entries, title, lines, wall_map)
 
 
 def _community_workers(data: MapData) -> str:
@@ -128,10 +136,10 @@ def _community_workers(data: MapData) -> str:
 
 
 def community_map(data: MapData, settings: Settings, household_url: str | None = None,
-                  visits: VisitLayerData | None = None) -> folium.Map:
+                  visits: VisitLayerData | None = None, wall_map: str | None = None) -> folium.Map:
     """A community's map: its boundary, all its grids, households, tagged persons and the problems
     of its division (gaps, overlaps, areas outside it); the basemap is the one ``settings`` name;
-    ``household_url`` and ``visits`` as for grid_map."""
+    ``household_url``, ``visits`` and ``wall_map`` as for grid_map."""
     title = f"{data.name} 社区网格图"
     m = offline_map(data.bbox, title, settings)
     base = _base(m, data, settings)
@@ -140,8 +148,8 @@ def community_map(data: MapData, settings: Settings, household_url: str | None =
         folium.GeoJson(data.community, name="社区边界", control=False,
                        style_function=lambda _: boundary).add_to(m)
     grid_boundaries(data.grids).add_to(m)
-    entries = [*base, LegendEntry("社区边界", "line", COMMUNITY_COLOUR),
-               LegendEntry("网格", "line", GRID_COLOUR)]
+    entries = [*base, LegendEntry(LABELS["community"], "line", COMMUNITY_COLOUR),
+               LegendEntry(LABELS["grid"], "line", GRID_COLOUR)]
     features = (data.division or {}).get("features") or []
     if data.division is None:
         division_note = "网格划分未检查"
@@ -156,4 +164,4 @@ def community_map(data: MapData, settings: Settings, household_url: str | None =
     _visits(m, data, visits, household_url)
     lines = [f"社区 {data.code} · 网格 {len(data.grids['features'])} 个",
              f"网格员 {_community_workers(data)}", division_note, *_summary(data)]
-    return _finish(m, entries, title, lines)
+    return _finish(m, entries, title, lines, wall_map)

@@ -14,15 +14,19 @@ from layers.base import add_base
 from layers.controls import LayerControl, TextTooltip
 from layers.legend import LegendEntry, NorthArrow, legend, title_box
 from layers.shell import Raw, figure, offline_map
-from layers.styles import BASE_BUILDING_COLOUR, BASE_ROAD_COLOUR
+from layers.styles import (
+    BASE_BUILDING_COLOUR,
+    BASE_ROAD_COLOUR,
+    CAMPUS_COLOUR,
+    COMPLIANT_COLOUR,
+    LABELS,
+    VIOLATION_COLOUR,
+    ZONE_COLOUR,
+)
 
 if TYPE_CHECKING:
     from gis.settings import Settings
 
-CAMPUS_COLOUR = "#1f78b4"
-ZONE_COLOUR = "#ff7f00"
-VIOLATION_COLOUR = "#e31a1c"
-COMPLIANT_COLOUR = "#9e9e9e"
 COMPLIANT_SHOWN = 20_000  # gis.perimeter.mapdata.COMPLIANT_LIMIT
 LICENCE_ZH = {"valid": "有效", "missing": "无证", "expired": "过期", "not_displayed": "未亮证"}
 CAMPUS_CSS = f"""
@@ -74,7 +78,7 @@ def _campus_labels(campuses: dict[str, Any], group: folium.FeatureGroup) -> None
 
 
 def perimeter_map(data: dict[str, Any], settings: Settings, base: dict[str, Any] | None = None,
-                  place_pages: bool = False) -> folium.Map:
+                  place_pages: bool = False, wall_map: str | None = None) -> folium.Map:
     """The map of ``gis.perimeter.mapdata.perimeter_map_data``: campuses (labelled), zones,
     violations, compliant places, framed on the zones and every violation; with no data it shows
     ``settings``' region, on its basemap; ``base`` (gis.maps.base.base_layer) under it when the
@@ -88,8 +92,8 @@ def perimeter_map(data: dict[str, Any], settings: Settings, base: dict[str, Any]
     m = offline_map(bbox, title, settings)
     entries = []
     if add_base(m, base, settings):
-        entries = [LegendEntry("道路", "line", BASE_ROAD_COLOUR),
-                   LegendEntry("建筑", "square", BASE_BUILDING_COLOUR)]
+        entries = [LegendEntry(LABELS["road"], "line", BASE_ROAD_COLOUR),
+                   LegendEntry(LABELS["building"], "square", BASE_BUILDING_COLOUR)]
 
     campuses = folium.FeatureGroup(name=f"校园 {len(data['campuses']['features'])} 所")
     if data["campuses"]["features"]:
@@ -122,12 +126,13 @@ def perimeter_map(data: dict[str, Any], settings: Settings, base: dict[str, Any]
         lines.append(f"合规场所仅显示前 {COMPLIANT_SHOWN:,} 处")
     page = figure(m)
     page.header.add_child(Raw(CAMPUS_CSS), name="gridmap_campus_css")
-    page.html.add_child(title_box(title, lines), name="gridmap_title")
+    links = [("下载上墙图（PDF）", wall_map)] if wall_map else []  # one school's wall map
+    page.html.add_child(title_box(title, lines, links=links), name="gridmap_title")
     page.html.add_child(legend([
         *entries,
-        LegendEntry("校园", "square", CAMPUS_COLOUR),
-        LegendEntry("周边范围（实地距离）", "line", ZONE_COLOUR),
-        LegendEntry("违规场所", "ring", VIOLATION_COLOUR),
-        LegendEntry("合规场所", "ring", COMPLIANT_COLOUR),
+        LegendEntry(LABELS["campus"], "square", CAMPUS_COLOUR),
+        LegendEntry(LABELS["zone"], "line", ZONE_COLOUR),
+        LegendEntry(LABELS["violation"], "ring", VIOLATION_COLOUR),
+        LegendEntry(LABELS["compliant"], "ring", COMPLIANT_COLOUR),
     ]), name="gridmap_legend")
     return m

@@ -4,7 +4,6 @@ dashed, one layer per unit to toggle, a legend and popups with unit, contact and
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -13,21 +12,12 @@ import folium
 from layers.controls import LayerControl, TextTooltip
 from layers.legend import LegendEntry, legend, title_box
 from layers.shell import figure, offline_map
+from layers.styles import UNASSIGNED_COLOUR, unit_colours
 
 if TYPE_CHECKING:
     from gis.settings import Settings
 
-UNASSIGNED_COLOUR = "#e31a1c"
-# Distinct colours without red, which means "unassigned" on this map.
-UNIT_COLOURS = ("#1f78b4", "#33a02c", "#6a3d9a", "#ff7f00", "#17becf", "#8c564b", "#e377c2", "#7f7f7f",
-                "#bcbd22", "#393b79", "#637939", "#8c6d31", "#7b4173", "#3182bd", "#31a354", "#756bb1")
 WEEKDAY_ZH = {1: "星期一", 2: "星期二", 3: "星期三", 4: "星期四", 5: "星期五", 6: "星期六", 7: "星期日"}
-
-
-def unit_colours(units: Iterable[tuple[int, str]]) -> dict[int, str]:
-    """A colour per unit id, in the order of the unit names (stable for the same set of units)."""
-    ordered = sorted(set(units), key=lambda u: (u[1], u[0]))
-    return {uid: UNIT_COLOURS[i % len(UNIT_COLOURS)] for i, (uid, _) in enumerate(ordered)}
 
 
 def _popup(p: dict[str, Any]) -> str:

@@ -27,6 +27,7 @@ from layers.styles import (
     BASE_BUILDING_COLOUR,
     BASE_ROAD_COLOUR,
     BORDER_COLOUR,
+    CAMPUS_COLOUR,  # as on the perimeter map (layers/perimeter.py)
     COMMUNITY_COLOUR,
     GRID_COLOUR,
     HOUSEHOLD_COLOUR,
@@ -40,7 +41,6 @@ DETAIL_ZOOM = 16  # households are fetched from here on (a view of ~3 km², a fe
 PLACES_ZOOM = 17  # places from here on: a dense street has ~2,000 per km², more than households
 LABEL_ZOOM = 14  # grid names and counts as labels, for the grids in view
 COUNT_COLOUR = "#2c7fb8"
-CAMPUS_COLOUR = "#1f78b4"  # as on the perimeter map (layers/perimeter.py)
 # One colour per category (gis.perimeter.specs.PLACE_CATEGORIES, in order), none of them the campuses'.
 PLACE_COLOURS = ("#e31a1c", "#ff7f00", "#6a3d9a", "#b15928", "#fb9a99", "#33a02c", "#cab2d6",
                  "#01665e", "#a6cee3", "#fdbf6f", "#b2df8a", "#999999")
@@ -256,7 +256,7 @@ STREET_CSS = """
 
 def street_map(overview: StreetOverview, households_url: str, places_url: str, settings: Settings,
                grid_maps: Callable[[str], bool] = lambda code: True,
-               household_url: str | None = None) -> folium.Map:
+               household_url: str | None = None, wall_map: str | None = None) -> folium.Map:
     """The map of a street: ``overview`` from gis.maps.street.street_overview; the two URLs serve the
     households and places of a viewport (``?bbox=``); the basemap is the one ``settings`` name.
     ``grid_maps(code)`` says whether the reader may open a grid's map (its popup links it only
@@ -274,7 +274,8 @@ def street_map(overview: StreetOverview, households_url: str, places_url: str, s
     page.header.add_child(Raw(STREET_CSS), name="gridmap_street_css")
     lines = [f"街道 {overview.code} · 社区 {overview.community_count} 个 · "
              f"网格 {overview.grid_count} 个 · 住户 {shown(overview.household_count)} 户"]
-    page.html.add_child(title_box(title, lines, status_id="street-status"), name="gridmap_title")
+    links = [("下载责任路段上墙图（PDF）", wall_map)] if wall_map else []  # the road sections' wall map
+    page.html.add_child(title_box(title, lines, status_id="street-status", links=links), name="gridmap_title")
     entries += [LegendEntry("社区边界", "line", COMMUNITY_COLOUR),
                 LegendEntry("网格", "line", GRID_COLOUR),
                 LegendEntry("网格住户数（圆越大户越多）", "ring", COUNT_COLOUR),

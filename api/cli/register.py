@@ -14,7 +14,7 @@ from gis.errors import GridmapError
 
 commands = typer.Typer()  # stats sits at the top level
 register_app = typer.Typer(help="The register (一册) of a grid or community.", no_args_is_help=True)
-map_app = typer.Typer(help="The map (一图) of a grid or community, as one HTML file that works offline.",
+map_app = typer.Typer(help="The map (一图): an offline HTML file, or with --pdf a wall map (一图上墙).",
                       no_args_is_help=True)
 MapOutput = Annotated[Path, typer.Option("--output", "-o", help="FILE.html (scripts inlined: opens offline)")]
 
@@ -70,20 +70,87 @@ def register_export_command(
     typer.echo(f"register written to {output} ({len(data)} bytes{', UNMASKED' if unmasked else ''})")
 
 
+# The wall map (一图上墙, issue 15): --pdf writes a vector PDF on ISO paper at a true scale instead.
+Pdf = Annotated[bool, typer.Option("--pdf", help="a print-ready PDF wall map (一图上墙) at a true scale")]
+Paper = Annotated[str | None, typer.Option(
+    help="PDF paper: A4, A3, A2, A1 or A0, orientation chosen to fit "
+         "(default: the smallest from A3, A1 for areas, that holds it)")]
+Profile = Annotated[str, typer.Option(
+    help="PDF profile: public (no names, no tags) or office (tags, counts)")]
+Scale = Annotated[int | None, typer.Option(help="PDF scale N of 1:N (default: the largest that fits)")]
+PdfOutput = Annotated[Path, typer.Option("--output", "-o", help="FILE.pdf")]
+Day = Annotated[str | None, typer.Option("--date", help="the day to look at, YYYY-MM-DD (default today)")]
+
+
 @map_app.command("grid")
 def map_grid_command(
-    code: Annotated[str, typer.Argument(help="15-digit grid code")], output: MapOutput
+    code: Annotated[str, typer.Argument(help="15-digit grid code")], output: MapOutput, pdf: Pdf = False,
+    paper: Paper = None, profile: Profile = "public", scale: Scale = None,
 ) -> None:
-    """Write a grid's map: boundary, households, tagged persons, legend and title, printable."""
-    _write_map("grid", code, output)
+    """Write a grid's map: boundary, households, tagged persons, legend and title, printable; with
+    --pdf the wall map (boundary bold, every household, workers and service phones, 1:N)."""
+    if pdf:
+        _write_wall_map("grid", code, output, paper, profile, scale)
+    else:
+        _write_map("grid", code, output)
 
 
 @map_app.command("community")
 def map_community_command(
-    code: Annotated[str, typer.Argument(help="12-digit community code")], output: MapOutput
+    code: Annotated[str, typer.Argument(help="12-digit community code")], output: MapOutput, pdf: Pdf = False,
+    paper: Paper = None, profile: Profile = "public", scale: Scale = None,
 ) -> None:
-    """Write a community's map: all its grids and households, and the problems of its division."""
-    _write_map("community", code, output)
+    """Write a community's map: all its grids and households, and the problems of its division; with
+    --pdf the wall map."""
+    if pdf:
+        _write_wall_map("community", code, output, paper, profile, scale)
+    else:
+        _write_map("community", code, output)
+
+
+@map_app.command("school")
+def map_school_command(
+    school: Annotated[str, typer.Argument(help="the school's ref or id")], output: PdfOutput,
+    paper: Paper = None, profile: Profile = "public", scale: Scale = None, day: Day = None,
+) -> None:
+    """Write a school's perimeter wall map (PDF): campus, its zone, violating and compliant places."""
+    _write_wall_map("school", school, output, paper, profile, scale, day)
+
+
+@map_app.command("sections")
+def map_sections_command(
+    street: Annotated[str, typer.Argument(help="9-digit street code")], output: PdfOutput,
+    paper: Paper = None, profile: Profile = "public", scale: Scale = None, day: Day = None,
+) -> None:
+    """Write the road sections of a street coloured by responsible unit as a wall map (PDF)."""
+    _write_wall_map("sections", street, output, paper, profile, scale, day)
+
+
+def _write_wall_map(kind: str, code: str, output: Path, paper: str | None, profile: str, scale: int | None,
+                    day: str | None = None) -> None:
+    from datetime import date
+
+    from gis.maps.wallmap import render_pdf
+    from gis.maps.wallmap_data import build_sheet
+
+    if output.suffix.lower() != ".pdf":
+        fail("the output file must end in .pdf")
+    try:
+        on = date.fromisoformat(day) if day else None
+    except ValueError:
+        fail("--date must be YYYY-MM-DD")
+    try:
+        with database() as conn:
+            sheet = build_sheet(conn, kind, code, profile, paper.upper() if paper else None, scale, on)
+            body = render_pdf(sheet)
+    except GridmapError as exc:
+        fail(str(exc))
+    output.write_bytes(body)
+    layout = sheet.layout
+    assert layout is not None
+    typer.echo(f"{kind} wall map {code} written to {output}: {layout.paper} "
+               f"{'landscape' if layout.landscape else 'portrait'} 1:{layout.scale:,}, {profile}, "
+               f"{len(body) / 1e6:.2f} MB")
 
 
 def _write_map(kind: str, code: str, output: Path) -> None:

@@ -33,6 +33,11 @@ def household_pages(user: Principal | None) -> str | None:
     return HOUSEHOLD_PAGE if user is not None and allowed(user, "/households/{household_id}") else None
 
 
+def wall_map(user: Principal | None, route: str, code: str) -> str | None:
+    """The URL of a map's PDF wall map (api/routes/wallmap.py) when the user may download it."""
+    return route.replace("{code}", code) if user is not None and allowed(user, route, code) else None
+
+
 @router.get("/maps/grids/{code}", response_class=HTMLResponse, summary="A grid's map (网格图)")
 def grid_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
                   user: CurrentUser) -> HTMLResponse:
@@ -42,7 +47,8 @@ def grid_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
     code answers 422, an unknown one 404."""
     data = mapdata.grid_map_data(conn, code, base=settings.basemap == "none")
     visits = visit_layer_data(conn, "grid", code)
-    page = render_html(grid_map(data, settings, household_pages(user), visits), nonce=nonce)
+    page = render_html(grid_map(data, settings, household_pages(user), visits,
+                                wall_map(user, "/maps/grids/{code}/wall.pdf", code)), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 
 
@@ -53,7 +59,8 @@ def community_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonc
     Figures of grids the user may not count are "—", as are the community's unless she holds it whole."""
     data = mapdata.community_map_data(conn, code, base=settings.basemap == "none")
     visits = visit_layer_data(conn, "community", code)
-    page = render_html(community_map(data, settings, household_pages(user), visits), nonce=nonce)
+    page = render_html(community_map(data, settings, household_pages(user), visits,
+                                     wall_map(user, "/maps/communities/{code}/wall.pdf", code)), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 
 

@@ -6,6 +6,7 @@ import tempfile
 from collections.abc import Iterator
 from datetime import date
 from typing import Annotated, Any, Literal
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response, status
 from fastapi.responses import HTMLResponse, StreamingResponse
@@ -179,8 +180,16 @@ def perimeter_map_page(conn: Conn, settings: AppSettings, nonce: Nonce, user: Cu
 def school_map_page(conn: Conn, settings: AppSettings, nonce: Nonce, user: CurrentUser, school: str,
                     day: Annotated[date | None, Query(alias="date")] = None) -> HTMLResponse:
     data = perimeter_map_data(conn, day or date.today(), school)
+    wall_map = ("/maps/perimeter/schools/" + quote(school, safe="") + "/wall.pdf"  # the PDF wall map
+                if _allowed(user, ("GET", "/maps/perimeter/schools/{school}/wall.pdf")) else None)
     return HTMLResponse(render_html(perimeter_map(data, settings, _base(conn, data, settings),
-                                                  place_pages=_place_pages(user)), nonce=nonce))
+                                                  place_pages=_place_pages(user), wall_map=wall_map),
+                                    nonce=nonce))
+
+
+def _allowed(user: Principal | None, route: tuple[str, str]) -> bool:
+    rule = POLICY.get(route)
+    return user is not None and rule is not None and bool(rule.roles & user.roles)
 
 
 def _place_pages(user: Principal | None) -> bool:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AppSettings, Conn
 from api.headers import Nonce
-from api.routes.maps import household_pages
+from api.routes.maps import household_pages, wall_map
 from api.security import CurrentUser
 from api.workbench.nav import allowed
 from gis.maps import street as streetmap
@@ -33,7 +33,8 @@ def street_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
     base = f"/maps/street/{code}"
     m = street_map(overview, f"{base}/households", f"{base}/places", settings,
                    grid_maps=lambda grid: allowed(user, "/maps/grids/{code}", grid),
-                   household_url=household_pages(user))
+                   household_url=household_pages(user),
+                   wall_map=wall_map(user, "/maps/street/{code}/sections.pdf", code))
     return HTMLResponse(render_html(m, nonce=nonce), headers=PRIVATE)
 
 
