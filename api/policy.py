@@ -110,6 +110,16 @@ POLICY: dict[Route, Rule] = {
     ("POST", "/users/{username}/grants"): Rule(ADMINS),
     ("DELETE", "/users/{username}/grants"): Rule(ADMINS),
     ("POST", "/users/{username}/grants/revoke"): Rule(ADMINS),
+    # what an account acts as (issue 14, migration 023): its grid worker record and its responsible unit;
+    # POST .../unit and .../worker are the user page's forms
+    ("GET", "/users/{username}/links"): Rule(ADMINS),
+    ("PUT", "/users/{username}/unit"): Rule(ADMINS),
+    ("DELETE", "/users/{username}/unit"): Rule(ADMINS),
+    ("POST", "/users/{username}/unit"): Rule(ADMINS),
+    ("POST", "/users/{username}/worker"): Rule(ADMINS),
+    ("GET", "/grid-workers/{worker_id}/account"): Rule(COUNTS),
+    ("PUT", "/grid-workers/{worker_id}/account"): Rule(ADMINS),
+    ("DELETE", "/grid-workers/{worker_id}/account"): Rule(ADMINS),
     # the workbench (工作台): the home page of the user's roles
     ("GET", "/"): Rule(EVERYONE),
     # the user guide (使用说明): the index and one page per role (no data, for every signed-in user)
@@ -150,8 +160,90 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/visits/overdue"): Rule(REGISTER, audit="read"),
     ("GET", "/visits/overdue.xlsx"): Rule(REGISTER, audit="export"),
     ("GET", "/visits/figures"): Rule(REGISTER, audit="read"),
+    # reports (不文明行为, migration 022): filed by admins, grid workers and reporters (the reporter
+    # stamped by the database); read by those and by units (their unit's) and viewers (their areas, no
+    # reporter names), row-level security narrowing; each step decided by report_transition()
+    ("POST", "/reports"): Rule(frozenset({"admin", "grid_worker", "reporter"})),
+    ("GET", "/reports"): Rule(frozenset({"admin", "grid_worker", "viewer", "unit", "reporter"})),
+    ("GET", "/reports/vocabulary"): Rule(frozenset({"admin", "grid_worker", "viewer", "unit", "reporter"})),
+    ("GET", "/reports/{report_id}"): Rule(frozenset({"admin", "grid_worker", "viewer", "unit", "reporter"})),
+    ("POST", "/reports/{report_id}/transitions"): Rule(frozenset({"admin", "grid_worker", "unit"})),
+    # the workbench's report pages (issue 14): the reporter's form (it posts to POST /reports), the
+    # owners' queue, the reporter's own list; a report's photos through the report (its readers)
+    ("GET", "/reports/new"): Rule(frozenset({"admin", "grid_worker", "reporter"})),
+    ("GET", "/reports/queue"): Rule(frozenset({"admin", "grid_worker", "viewer", "unit"})),
+    ("GET", "/reports/mine"): Rule(frozenset({"admin", "grid_worker", "reporter"})),
+    ("GET", "/reports/{report_id}/photos/{sha256}"):
+        Rule(frozenset({"admin", "grid_worker", "viewer", "unit", "reporter"})),
+    ("GET", "/reports/{report_id}/photos/{sha256}/thumbnail"):
+        Rule(frozenset({"admin", "grid_worker", "viewer", "unit", "reporter"})),
+    # Open311 GeoReport v2 (hotline and app front ends): the service list is public, as the spec has it
+    ("GET", "/open311/v2/services.json"): Rule(PUBLIC),
+    ("GET", "/open311/v2/services/{service_code}.json"): Rule(PUBLIC),
+    ("POST", "/open311/v2/requests.json"): Rule(frozenset({"admin", "grid_worker", "reporter"})),
+    ("GET", "/open311/v2/requests.json"):
+        Rule(frozenset({"admin", "grid_worker", "viewer", "unit", "reporter"})),
+    ("GET", "/open311/v2/requests/{service_request_id}.json"):
+        Rule(frozenset({"admin", "grid_worker", "viewer", "unit", "reporter"})),
     # the workbench's check-in form (走访登记); a browser posts it to POST .../visits (multipart, photos)
     ("GET", "/households/{household_id}/visits/new"): Rule(REGISTER, audit="read"),
+    # the reports map, trend and 曝光台 (issue 14): the map for every reader of reports (row-level
+    # security narrows: a unit its unit's); the trend for those who work the queues; publishing for
+    # admins (the database checks the report's area); the board and its EXIF-free photos public
+    ("GET", "/maps/reports"): Rule(frozenset({"admin", "grid_worker", "viewer", "unit", "reporter"})),
+    ("GET", "/reports/trend"): Rule(frozenset({"admin", "grid_worker", "viewer", "unit"})),
+    ("GET", "/reports/trend.xlsx"): Rule(frozenset({"admin", "grid_worker", "viewer", "unit"})),
+    ("GET", "/reports/trend/list"): Rule(frozenset({"admin", "grid_worker", "viewer", "unit"})),
+    ("GET", "/reports/{report_id}/exposure"): Rule(ADMINS),
+    ("POST", "/reports/{report_id}/exposure"): Rule(ADMINS),
+    ("POST", "/exposure/{exposure_id}/unpublish"): Rule(ADMINS),
+    ("GET", "/exposure"): Rule(PUBLIC),
+    ("GET", "/public/exposure"): Rule(PUBLIC),
+    ("GET", "/exposure/{exposure_id}/photos/{sha256}"): Rule(PUBLIC),
+    ("GET", "/exposure/{exposure_id}/photos/{sha256}/thumbnail"): Rule(PUBLIC),
+    # visits' leftovers: a visit's photo through the visit (its readers); the visit policy (走访频次)
+    # read by the register roles, changed by admins (audited in visit_policy_change)
+    ("GET", "/visits/{visit_id}/photos/{sha256}"): Rule(REGISTER),
+    ("GET", "/visits/{visit_id}/photos/{sha256}/thumbnail"): Rule(REGISTER),
+    ("GET", "/visits/policy"): Rule(REGISTER),
+    ("PUT", "/visits/policy/{group_code}"): Rule(ADMINS),
+    ("POST", "/visits/policy/{group_code}"): Rule(ADMINS),
+    # the campaign's facilities, volunteers and honour lists (issue 16 part B, migration 026); the
+    # workbench's pages share GET /facilities, /facilities/check, /volunteers/teams, /honours/lists and the
+    # form post POST /facilities. Facilities are public places: every role reads them; admins of their
+    # community write them, and the accounts of a facility's owning unit (责任单位) record its sessions.
+    ("GET", "/facilities/vocabulary"): Rule(EVERYONE),
+    ("GET", "/facilities/check"): Rule(EVERYONE),
+    ("GET", "/facilities"): Rule(EVERYONE),
+    ("POST", "/facilities"): Rule(ADMINS),
+    ("GET", "/facilities/{facility_id}"): Rule(EVERYONE),
+    ("PATCH", "/facilities/{facility_id}"): Rule(ADMINS),
+    ("GET", "/facilities/{facility_id}/sessions"): Rule(EVERYONE),
+    ("POST", "/facilities/{facility_id}/sessions"): Rule(ADMINS | {"unit"}),
+    ("POST", "/facility-sessions/{session_id}/photos"): Rule(ADMINS | {"unit"}),
+    # volunteers name residents and outsiders with phones: the register roles read (members audited),
+    # admins of the team's area write
+    ("GET", "/volunteers/teams"): Rule(REGISTER),
+    ("POST", "/volunteers/teams"): Rule(ADMINS),
+    ("GET", "/volunteers/teams/{team_id}"): Rule(REGISTER),
+    ("GET", "/volunteers/teams/{team_id}/members"): Rule(REGISTER, audit="read"),
+    ("POST", "/volunteers/teams/{team_id}/members"): Rule(ADMINS),
+    ("POST", "/volunteers/members/{member_id}/leave"): Rule(ADMINS),
+    ("GET", "/volunteers/teams/{team_id}/activities"): Rule(REGISTER),
+    ("POST", "/volunteers/teams/{team_id}/activities"): Rule(ADMINS),
+    # honour and red/black lists: drafts name households and persons (register roles, audited), admins
+    # draft, approve and publish; the public page serves published public versions, redacted
+    ("GET", "/honours/vocabulary"): Rule(EVERYONE),
+    ("GET", "/honours/lists"): Rule(REGISTER),
+    ("POST", "/honours/lists"): Rule(ADMINS),
+    ("GET", "/honours/lists/{list_id}"): Rule(REGISTER, audit="read"),
+    ("POST", "/honours/lists/{list_id}/entries"): Rule(ADMINS),
+    ("DELETE", "/honours/lists/{list_id}/entries/{entry_id}"): Rule(ADMINS),
+    ("POST", "/honours/lists/{list_id}/state"): Rule(ADMINS),
+    ("POST", "/honours/lists/{list_id}/versions"): Rule(ADMINS),
+    ("GET", "/honours/participation"): Rule(COUNTS),
+    ("POST", "/honours/participation"): Rule(REGISTER),
+    ("GET", "/public/honours"): Rule(PUBLIC),
     **{(method, path): Rule(REGISTER, audit="read" if method == "GET" else None)
        for path in ("/households/{household_id}/persons/new", "/persons/{person_id}/edit",
                     "/persons/{person_id}/move") for method in ("GET", "POST")},
@@ -181,6 +273,12 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/maps/street/{code}"): Rule(COUNTS),
     ("GET", "/maps/street/{code}/households"): Rule(REGISTER, audit="read"),
     ("GET", "/maps/street/{code}/places"): Rule(PERIMETER_READ | REGISTER),
+    # the wall maps (一图上墙) as PDF: public for who sees the map; the office profile is checked in
+    # api/routes/wallmap.py (OFFICE) and audited
+    ("GET", "/maps/grids/{code}/wall.pdf"): Rule(REGISTER, audit="read"),
+    ("GET", "/maps/communities/{code}/wall.pdf"): Rule(REGISTER, audit="read"),
+    ("GET", "/maps/perimeter/schools/{school}/wall.pdf"): Rule(PERIMETER_READ),
+    ("GET", "/maps/street/{code}/sections.pdf"): Rule(ROADS_READ),
     # the school perimeter (校园周边200米) and inspections
     ("GET", "/perimeter/violations"): Rule(PERIMETER_READ),
     ("GET", "/perimeter/schools/{school}/violations"): Rule(PERIMETER_READ),
@@ -239,6 +337,35 @@ POLICY: dict[Route, Rule] = {
     ("POST", "/sections/{section_id}/assignments"): Rule(ROADS_WRITE),
     ("GET", "/assignments/{assignment_id}"): Rule(ROADS_READ),
     ("POST", "/assignments/{assignment_id}/end"): Rule(ROADS_WRITE),
+    # duties (值守, issue 16, migration 025): planners and admins define them, viewers read, a unit's
+    # accounts ("unit") read and record their own unit's only (row-level security); 门前三包 agreements
+    # are the planners', checked by them or by inspectors
+    ("GET", "/duties"): Rule(ROADS_READ | {"unit"}),
+    ("POST", "/duties"): Rule(ROADS_WRITE),
+    ("GET", "/duties/roster"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/duties/missed"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/duties/{duty_id}"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/duties/{duty_id}/records"): Rule(ROADS_READ | {"unit"}),
+    ("POST", "/duties/{duty_id}/records"): Rule(ROADS_WRITE | {"unit"}),
+    ("GET", "/frontage/agreements"): Rule(ROADS_READ | {"inspector", "unit"}),
+    ("POST", "/frontage/agreements"): Rule(ROADS_WRITE),
+    ("GET", "/frontage/agreements/{agreement_id}"): Rule(ROADS_READ | {"inspector", "unit"}),
+    ("GET", "/frontage/agreements/{agreement_id}/checks"): Rule(ROADS_READ | {"inspector", "unit"}),
+    ("POST", "/frontage/agreements/{agreement_id}/checks"): Rule(ROADS_WRITE | {"inspector"}),
+    # unmanaged compounds (无人管理小区): planners and admins draw, import and pair them; the helper unit's
+    # accounts record its tasks; viewers read the figures
+    ("GET", "/compounds"): Rule(ROADS_READ | {"unit"}),
+    ("POST", "/compounds"): Rule(ROADS_WRITE),
+    ("POST", "/compounds/import"): Rule(ROADS_WRITE),
+    ("GET", "/compounds/vocabulary"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/compounds/overlaps"): Rule(ROADS_READ),
+    ("GET", "/compounds/coverage"): Rule(ROADS_READ),
+    ("GET", "/compounds/{compound_id}"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/compounds/{compound_id}/helpers"): Rule(ROADS_READ | {"unit"}),
+    ("POST", "/compounds/{compound_id}/helpers"): Rule(ROADS_WRITE),
+    ("POST", "/compound-helpers/{helper_id}/end"): Rule(ROADS_WRITE),
+    ("GET", "/compounds/{compound_id}/tasks"): Rule(ROADS_READ | {"unit"}),
+    ("POST", "/compounds/{compound_id}/tasks"): Rule(ROADS_WRITE | {"unit"}),
     # units name contact persons and phones: only for those who assign sections
     **_resource("/units", "{unit_id}", read=Rule(ROADS_WRITE), write=Rule(ROADS_WRITE), updates=("PATCH",)),
     ("GET", "/units/{unit_id}/roster.xlsx"): Rule(ROADS_WRITE),

@@ -11,12 +11,15 @@ from api.routes import (
     imports,
     inspections,
     licences,
+    links,
     maps,
     moves,
     ogc,
+    open311,
     perimeter,
     persons,
     places,
+    reports,
     roads,
     stats,
     streetmap,
@@ -24,6 +27,7 @@ from api.routes import (
     units,
     users,
     visits,
+    wallmap,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -36,4 +40,7 @@ ROUTERS: list[APIRouter] = [
     perimeter.router, licences.router, inspections.router, places.router,
     users.router,
     visits.router,
+    reports.router, open311.router,
+    links.router,
+    wallmap.router,  # the wall maps (一图上墙, issue 15)
 ]

@@ -48,6 +48,10 @@ def install(app: FastAPI, responses: dict) -> None:
     app.include_router(audit_pages.router, responses=responses)  # 审计日志 on /audit
     app.include_router(users.router, responses=responses)  # 用户管理 on /users (pages and form posts)
     app.include_router(users.form_router, responses=responses)
+    # 网格员名录 on /grid-workers: whether each worker has an account (issue 14, who acted)
+    from api.workbench import workers as worker_pages
+
+    app.include_router(worker_pages.router, responses=responses)
     # 数据导入 (/imports; its posts share POST /imports/{layer} with the API) and 数据导出 (/exports)
     app.include_router(import_pages.router, responses=responses)
     app.include_router(import_pages.post_router, responses=responses)
@@ -70,9 +74,62 @@ def install(app: FastAPI, responses: dict) -> None:
     for planner_router in (road_pages.router, road_pages.form_router, road_pages.pages_router,
                            unit_pages.router, unit_pages.form_router, unit_pages.edit_router):
         app.include_router(planner_router, responses=responses)
+    # 阵地, 志愿服务, 红黑榜 (issue 16 part B): pages on the API's paths (PageRoute, FormRoute)
+    from api.workbench import facilities as facility_pages
+    from api.workbench import honours as honour_pages
+    from api.workbench import volunteers as volunteer_pages
+
+    for campaign_router in (facility_pages.page_router, facility_pages.form_router,
+                            volunteer_pages.page_router,
+                            honour_pages.page_router):
+        app.include_router(campaign_router, responses=responses)
+    # 值守排班 (/duties/roster, its record form) and 无人管理小区 (/compounds, /compounds/coverage), issue 16
+    from api.workbench import compounds as compound_pages
+    from api.workbench import duties as duty_pages
+
+    app.include_router(duty_pages.page_router, responses=responses)
+    app.include_router(compound_pages.page_router, responses=responses)
+    # 不文明行为 (issue 14): the reporter's form, the queues, the report page with its step forms (pages and
+    # form posts on the API's paths: PageRoute, FormRoute) and a report's photos (through the report)
+    from api.workbench import reports as report_pages
+    from api.workbench import reports_form, reports_photos, reports_queue
+
+    for report_router in (reports_form.router, reports_form.form_router, reports_queue.router,
+                          report_pages.router, report_pages.form_router, reports_photos.router):
+        app.include_router(report_router, responses=responses)
+    # 不文明行为地图, 趋势, 曝光台 and the visits' leftovers (issue 14): the trend's pages before
+    # /reports/{report_id}, each page before its API route at the same path; their JSON API here too,
+    # until api/routes/__init__.py lists report_maps, exposure and visit_admin
+    from api.routes import exposure as exposure_api
+    from api.routes import report_maps, visit_admin
+    from api.workbench import exposure as exposure_pages
+    from api.workbench import report_trend, visit_policy
+
+    mark = len(app.router.routes)
+    for field_router in (report_trend.router, exposure_pages.public_router, exposure_pages.page_router,
+                         exposure_pages.form_router, visit_policy.page_router, visit_policy.form_router,
+                         exposure_api.router, report_maps.router, visit_admin.router):
+        app.include_router(field_router, responses=responses)
+    field_routes = app.router.routes[mark:]  # first of this block: /reports/trend is no report's id
+    del app.router.routes[mark:]
+    app.router.routes[before:before] = field_routes
     pages = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[0:0] = pages
+    # their JSON API (api/routes/facilities.py, volunteers.py, honours.py), after the pages; the lead may
+    # move these into api/routes/__init__.py ROUTERS
+    from api.routes import facilities as facility_api
+    from api.routes import honours as honour_api
+    from api.routes import volunteers as volunteer_api
+
+    for campaign_api in (facility_api.router, volunteer_api.router, honour_api.router):
+        app.include_router(campaign_api, responses=responses)
+    # 值守 and 无人管理小区 (issue 16): their JSON API, until api/routes/__init__.py lists the routers
+    from api.routes import compounds as compound_api
+    from api.routes import duties as duty_api
+
+    app.include_router(duty_api.router, responses=responses)
+    app.include_router(compound_api.router, responses=responses)
     app.mount(WORKBENCH_STATIC, StaticFiles(directory=STATIC), name="static-workbench")
     install_docs(app)
     error_pages.install(app)  # last: wraps every exception handler registered by now (HTML for browsers)

@@ -240,6 +240,7 @@ def home(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -> HTMLRes
     grids = worker_grids(conn, user, lang) if WORKER in user.roles else None
     recent = recent_households(conn, [g.code for g in grids]) if grids else (0, [])
     from api.workbench.inspector import inspector_home  # 督查: the perimeter backlog (its own module)
+    from api.workbench.reports_queue import reports_home  # 不文明行为: a unit's queue, a reporter's own
     from api.workbench.roads import planner_home  # 创建办/城管: coverage and sections (its own module)
     from api.workbench.visits import overdue_home  # 走访逾期 of her grids (its own module)
 
@@ -247,6 +248,7 @@ def home(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -> HTMLRes
                 visits_overdue=overdue_home(conn, user, grids),
                 planner=planner_home(conn, user),
                 inspector=inspector_home(conn, user),
+                reports_home=reports_home(conn, user, lang),
                 recent_total=recent[0], recent=recent[1], recent_days=RECENT_DAYS,
                 communities=admin_communities(conn, user) if ADMIN in user.roles else None,
                 tasks=admin_tasks(user) if ADMIN in user.roles else [],

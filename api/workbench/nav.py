@@ -54,6 +54,13 @@ MENU: tuple[tuple[str, str], ...] = (
     (N_("四清看板"), "/dashboard"),
     (N_("走访逾期"), "/visits/overdue"),  # 走访: the overdue households, the figures per grid and worker
     (N_("走访统计"), "/visits/figures"),
+    (N_("举报不文明行为"), "/reports/new"),  # 不文明行为: the reporter's form, the owners' queue, her own
+    (N_("举报待办"), "/reports/queue"),
+    (N_("我的举报"), "/reports/mine"),
+    (N_("不文明行为地图"), "/maps/reports"),  # the reports by state, sections by open reports per 100 m
+    (N_("不文明行为趋势"), "/reports/trend"),  # per month against a year earlier, drilling down to lists
+    (N_("曝光台"), "/exposure"),  # the public board (everyone, signed in or not)
+    (N_("走访频次"), "/visits/policy"),  # the visit policy: each group's interval, changed by admins
     (N_("地图"), "/maps/"),
     (N_("校园周边违规检查"), "/perimeter/violations"),
     (N_("校园周边地图"), "/maps/perimeter"),
@@ -62,7 +69,13 @@ MENU: tuple[tuple[str, str], ...] = (
     (N_("责任路段地图"), "/maps/roads"),
     (N_("路段分配"), "/sections"),  # 创建办/城管: the sections on a map, the assign form
     (N_("责任单位"), "/units"),
+    (N_("值守排班"), "/duties/roster"),  # issue 16: duties' roster, a unit's own; record a day
+    (N_("无人管理小区"), "/compounds/coverage"),  # helper coverage per area, drilling down to the lists
+    (N_("阵地设施"), "/facilities"),  # issue 16 part B: facilities and the check against the targets
+    (N_("志愿服务"), "/volunteers/teams"),  # teams, members, hours
+    (N_("红黑榜"), "/honours/lists"),  # honour and red/black lists
     (N_("用户管理"), "/users"),
+    (N_("网格员名录"), "/grid-workers"),  # the grid workers and whether each has an account
     (N_("审计日志"), "/audit"),
     (N_("数据导入"), "/imports"),
     (N_("数据导出"), "/exports"),

@@ -1,12 +1,15 @@
 """The admin's users and grants pages (用户管理): the users within the admin's scope with a search and an
 add-user form; a user's page with their grants (each with a revoke button), a grant form, enable or
-disable, the full name and a new password.
+disable, the full name and a new password; what the account acts as (issue 14): the grid worker record
+of a grid worker's account and the responsible unit (责任单位) of a unit's, each chosen from a list.
 
 The pages share ``/users`` and ``/users/{username}`` with the API (PageRoute), and so do the forms
 that post what the API takes (add a user, grant, set a password: a browser's form post gets the page,
 any other client the JSON route); enable/disable and revoke, which the API does with PATCH and DELETE,
-post to ``/users/{username}`` and ``/users/{username}/grants/revoke``. Everything goes through
-gis/access/administration.py: the database decides what the admin may see and change (migration 013).
+post to ``/users/{username}`` and ``/users/{username}/grants/revoke``; the links post to
+``/users/{username}/unit`` and ``/users/{username}/worker`` (an empty choice unlinks). Everything goes
+through gis/access/administration.py and gis/access/links.py: the database decides what the admin may
+see and change (migrations 013 and 023).
 A refused form is shown again with the reason beside its field, with the API's status code.
 """
 
@@ -24,9 +27,9 @@ from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang
 from api.workbench.render import ROLE_NAMES, page
 from api.workbench.routing import PageRoute
-from gis.access import administration, audit
+from gis.access import administration, audit, links
 from gis.access.accounts import Principal
-from gis.access.roles import ADMIN
+from gis.access.roles import ADMIN, UNIT, WORKER
 from gis.errors import Conflict, InvalidInput, NotFound
 
 router = APIRouter(tags=["workbench (工作台)"], route_class=PageRoute, include_in_schema=False)
@@ -36,10 +39,12 @@ form_router = APIRouter(tags=["workbench (工作台)"], include_in_schema=False)
 PAGE_SIZE = 100
 # What a scope code is, by its length ('' is everything).
 SCOPE_KINDS = {0: N_("全部辖区"), 6: N_("区县"), 9: N_("街道"), 12: N_("社区"), 15: N_("网格")}
-DONE = Literal["created", "granted", "revoked", "password", "enabled", "disabled", "saved"]
+DONE = Literal["created", "granted", "revoked", "password", "enabled", "disabled", "saved", "linked",
+               "unlinked"]
 NOTICES = {"created": N_("已添加用户。"), "granted": N_("已授权。"), "revoked": N_("已撤销授权。"),
            "password": N_("已重设密码，该用户需重新登录。"), "enabled": N_("已启用账号。"),
-           "disabled": N_("已停用账号，该用户已被登出。"), "saved": N_("已保存。")}
+           "disabled": N_("已停用账号，该用户已被登出。"), "saved": N_("已保存。"),
+           "linked": N_("已关联。"), "unlinked": N_("已解除关联。")}
 Field = Annotated[str, Form(max_length=1000)]
 Username = Annotated[str, Path(min_length=1, max_length=100)]
 
@@ -123,10 +128,13 @@ def _user_page(request: Request, conn: psycopg.Connection, user: Principal, lang
                done: str | None = None, form: dict[str, str] | None = None) -> HTMLResponse:
     target = administration.get_user(conn, username)  # 404 outside the admin's scope
     choices, names = _scopes(conn, user)
+    held = {g["role"] for g in target["grants"]}
     response = page(request, user, lang, "user.html", N_("用户"), u=target, choices=choices, names=names,
                     kinds=SCOPE_KINDS, role_names=ROLE_NAMES, errors=errors or {},
                     form=form or {"role": "", "scope": ""}, myself=target["username"] == user.username,
-                    notice=NOTICES.get(done or ""))
+                    notice=NOTICES.get(done or ""), links=links.links_of(conn, username),
+                    units=links.unit_choices(conn) if UNIT in held else None,
+                    workers=links.worker_choices(conn) if WORKER in held else None)
     response.status_code = status_code
     return response
 
@@ -194,3 +202,44 @@ def revoke_grant(request: Request, conn: Conn, user: CurrentUser, lang: Lang, us
         status, errors = _failure(request, exc, "revoke")
         return _user_page(request, conn, user, lang, username, {"revoke": errors}, status)
     return _back(request, username, "revoked")
+
+
+Choice = Annotated[str, Form(max_length=20, pattern=r"^[0-9]*$")]
+
+
+@form_router.post("/users/{username}/unit", response_class=HTMLResponse, response_model=None)
+def link_unit(request: Request, conn: Conn, user: CurrentUser, lang: Lang, username: Username,
+              unit_id: Choice = "") -> Response:
+    """The unit a unit-role account acts for (责任单位); an empty choice unlinks it."""
+    assert user is not None
+    try:
+        if unit_id:
+            links.link_unit(conn, username, int(unit_id))
+        else:
+            links.unlink_unit(conn, username)
+    except (InvalidInput, administration.Refused, NotFound, Conflict) as exc:
+        if isinstance(exc, NotFound) and exc.what == "user":
+            raise
+        status, errors = _failure(request, exc, "unit_id")
+        return _user_page(request, conn, user, lang, username, {"unit": errors}, status)
+    return _back(request, username, "linked" if unit_id else "unlinked")
+
+
+@form_router.post("/users/{username}/worker", response_class=HTMLResponse, response_model=None)
+def link_worker(request: Request, conn: Conn, user: CurrentUser, lang: Lang, username: Username,
+                worker_id: Choice = "") -> Response:
+    """The grid worker record (网格员) a grid worker's account is; an empty choice unlinks it."""
+    assert user is not None
+    try:
+        if worker_id:
+            links.link_worker(conn, int(worker_id), username)
+        else:
+            linked = links.links_of(conn, username)["worker"]
+            if linked is not None:
+                links.unlink_worker(conn, linked["id"])
+    except (InvalidInput, administration.Refused, NotFound, Conflict) as exc:
+        if isinstance(exc, NotFound) and exc.what == "user":
+            raise
+        status, errors = _failure(request, exc, "worker_id")
+        return _user_page(request, conn, user, lang, username, {"worker": errors}, status)
+    return _back(request, username, "linked" if worker_id else "unlinked")

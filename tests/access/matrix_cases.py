@@ -13,7 +13,7 @@ import json
 from datetime import date, timedelta
 
 from tests.access.conftest import PASSWORD
-from tests.access.matrix_world import TILE_ZOOM, Extras, tile_of
+from tests.access.matrix_world import CAMPAIGN, TILE_ZOOM, Extras, tile_of
 
 TODAY = date.today()
 PNG = bytes.fromhex(  # a 1x1 PNG that decodes (photos are judged by their content)
@@ -62,6 +62,17 @@ def path_values(w, ex: Extras, inside: bool, layer: str | None) -> dict[str, str
             "y": y,
             "layer": layer or "grids",
             "collection_id": layer or "grids",
+            # issue 16 part B (facilities, volunteers, honour lists): tests/access/matrix_world.py CAMPAIGN
+            **{f"{k}_id": v for k, v in CAMPAIGN[w.tag].items()},
+            # reports (issue 14): the admin's noise report in g1, as a report and as a service request
+            "report_id": ex.report,
+            "service_request_id": ex.report,
+            "service_code": "noise",
+            # the reports' map, trend and 曝光台, the visits' leftovers (issue 14): a visit in g1 with the
+            # photo, a published closed report, the visit policy's 'household' group (matrix_world.py)
+            **getattr(ex, "field", {}),
+            # duties and compounds (issue 16 part A): duty_id, compound_id, helper_id, agreement_id
+            **getattr(w, "campaign", {}),
         }.items()
     }
 
@@ -338,6 +349,15 @@ def write_request(
         ("DELETE", "/users/{username}/grants"): ({"params": {"role": "grid_worker", "scope": w.g1}}, False),
         ("POST", "/users/{username}/grants/revoke"): (
             {"data": {"role": "grid_worker", "scope": w.g1}}, False),
+        # accounts behind field work (issue 14, who acted): the grid worker of g1 is linked to the worker
+        # record serving g1 (out of scope: g3's); she holds no unit role, so a unit link answers 409
+        ("PUT", "/grid-workers/{worker_id}/account"): (
+            {"json": {"username": w.users["worker"].username}}, False),
+        ("DELETE", "/grid-workers/{worker_id}/account"): ({}, False),
+        ("PUT", "/users/{username}/unit"): ({"json": {"unit_id": ex.unit}}, False),
+        ("DELETE", "/users/{username}/unit"): ({}, False),
+        ("POST", "/users/{username}/unit"): ({"data": {"unit_id": str(ex.unit)}}, False),
+        ("POST", "/users/{username}/worker"): ({"data": {"worker_id": str(ex.worker_in)}}, False),
         # moves (迁入迁出): a head leaving names the new head
         ("POST", "/households/{household_id}/move-in"): (
             {"json": {"name": "new person", "relation": "other"}}, False),
@@ -346,6 +366,73 @@ def write_request(
         ("POST", "/persons/{person_id}/transfer"): (
             {"json": {"household_id": w.households[grid][1], "relation": "other",
                       "version": ex.persons[person][1], "new_head_id": w.persons[grid][1]}}, False),
+        # reports (issue 14): filed anywhere by whoever may file (the reporter stamped); the admin's
+        # noise report in g1 accepted by its dispatchers (an admin over it, g1's worker)
+        ("POST", "/reports"): ({"json": {"category": "noise", "lon": spot[0], "lat": spot[1]}}, False),
+        ("POST", "/reports/{report_id}/transitions"): ({"json": {"action": "accept"}}, False),
+        # 曝光台 (issue 14): publishing the open noise report is a conflict (409: not closed); the published
+        # closed report taken down; the visit policy's 'household' group set to its interval (no change)
+        ("POST", "/reports/{report_id}/exposure"): (
+            {"json": {"title": "t", "public_text": "text", "redaction_note": "checked"}}, False),
+        ("POST", "/exposure/{exposure_id}/unpublish"): ({"json": {"note": "n"}}, False),
+        ("PUT", "/visits/policy/{group_code}"): ({"json": {"interval_days": 365}}, False),
+        ("POST", "/visits/policy/{group_code}"): ({"data": {"interval_days": "365"}}, False),
+        ("POST", "/open311/v2/requests.json"): (
+            {"data": {"service_code": "noise", "lat": str(spot[1]), "long": str(spot[0])}}, False),
+        # issue 16 part B: a facility where the user's community is (out of scope: the other street's);
+        # a session; photos; a team in the user's community; an outsider joining; an activity with hours;
+        # a drafted list of households with a red entry; the list approved; households taking part
+        ("POST", "/facilities"): ({"json": {"kind": "notice_board", "name": "宣传栏", "lon": spot[0],
+                                            "lat": spot[1], "owner_community": community}}, True),
+        ("PATCH", "/facilities/{facility_id}"): ({"json": {"name": "renamed"}}, False),
+        ("POST", "/facilities/{facility_id}/sessions"): (
+            {"json": {"held_on": TODAY.isoformat(), "topic": "t", "attendance": 3}}, False),
+        ("POST", "/facility-sessions/{session_id}/photos"): (
+            {"files": {"photos": ("p.png", PNG, "image/png")}},
+                                                             False),
+        ("POST", "/volunteers/teams"): ({"json": {"name": "new team", "scope": community}}, True),
+        ("POST", "/volunteers/teams/{team_id}/members"): (
+            {"json": {"name": "outsider", "phone": "13800000000"}},
+                                                          False),
+        ("POST", "/volunteers/members/{member_id}/leave"): ({"json": {}}, False),
+        ("POST", "/volunteers/teams/{team_id}/activities"): (
+            {"json": {"held_on": TODAY.isoformat(), "title": "t",
+                      "hours": [{"member_id": CAMPAIGN[w.tag]["outsider"], "hours": 2}]}}, False),
+        ("POST", "/honours/lists"): ({"json": {"kind": "civilised_household", "scope": community,
+                                               "series": "matrix", "title": "t"}}, True),
+        ("POST", "/honours/lists/{list_id}/entries"): (
+            {"json": {"colour": "red", "household_id": w.households[w.g1][2]}}, False),
+        ("DELETE", "/honours/lists/{list_id}/entries/{entry_id}"): ({}, False),
+        ("POST", "/honours/lists/{list_id}/state"): ({"json": {"action": "approve", "public": True}}, False),
+        ("POST", "/honours/lists/{list_id}/versions"): ({"json": {}}, False),
+        ("POST", "/honours/participation"): (
+            {"json": {"year": TODAY.year, "household_ids": [household]}}, False),
+        # duties and compounds (issue 16 part A): the matrix's duty is weekly on Fridays from 60 days
+        # back, its compound helped from 30 days back (tests/duties/campaign_world.py)
+        ("POST", "/duties"): (
+            {"json": {"name": "duty", "unit_id": ex.unit, "recurrence": "weekly", "weekday": 5,
+                      "section_id": ex.section, "valid_from": str(TODAY)}}, False),
+        ("POST", "/duties/{duty_id}/records"): (
+            {"json": {"duty_day": str(TODAY - timedelta(days=(TODAY.isoweekday() - 5) % 7 + 7)),
+                      "status": "done"}}, False),
+        ("POST", "/frontage/agreements"): (
+            {"json": {"shop_name": "shop", "lon": spot[0], "lat": spot[1], "owner": "Wang",
+                      "valid_from": str(TODAY)}}, False),
+        ("POST", "/frontage/agreements/{agreement_id}/checks"): (
+            {"json": {"checked_on": str(TODAY - timedelta(days=1)), "result": "pass"}}, False),
+        ("POST", "/compounds"): (
+            {"json": {"name": "compound", "geometry": _square(spot[0], spot[1], 0.001)}}, False),
+        ("POST", "/compounds/import"): (
+            {"files": {"file": ("c.geojson",
+                                _geojson([({"name": "compound"}, _square(spot[0], spot[1], 0.001))]),
+                                "application/geo+json")}}, False),
+        ("POST", "/compounds/{compound_id}/helpers"): (
+            {"json": {"unit_id": ex.spare_unit, "valid_from": str(TODAY - timedelta(days=400)),
+                      "valid_to": str(TODAY - timedelta(days=300))}}, False),
+        ("POST", "/compound-helpers/{helper_id}/end"): ({"json": {"valid_to": str(TODAY)}}, False),
+        ("POST", "/compounds/{compound_id}/tasks"): (
+            {"json": {"kind": "greening", "title": "hedge", "done_on": str(TODAY - timedelta(days=1))}},
+            False),
         # visits (走访): a check-in at the household, from right beside it
         ("POST", "/households/{household_id}/visits"): (
             {"json": {"lon": lon, "lat": lat, "kind": "routine", "outcome": "met"}}, False),

@@ -34,6 +34,7 @@ class Extras:
     geometry: dict[str, dict]  # community or grid code -> GeoJSON
     households: dict[int, tuple[float, float, int]]  # id -> lon, lat, version
     persons: dict[int, tuple[int, int]]  # id -> household id, version
+    report: int = 0  # reports (issue 14): a noise report in g1, filed by the admin
 
 
 def build_extras(conn: psycopg.Connection, w) -> Extras:
@@ -103,6 +104,11 @@ def build_extras(conn: psycopg.Connection, w) -> Extras:
         )
         for g in (w.g1, w.g3)
     ]
+    # duties and compounds (issue 16 part A): a duty, a compound with its helper, a frontage agreement;
+    # their ids on the world by path parameter (tests/access/matrix_cases.py reads w.campaign)
+    from tests.duties.campaign_world import matrix_objects
+
+    w.campaign = matrix_objects(conn, w, unit, section, x0, y0)
     geometry = dict(
         conn.execute(
             "SELECT code, ST_AsGeoJSON(geom)::json FROM community WHERE code = ANY(%(c)s)"
@@ -123,6 +129,24 @@ def build_extras(conn: psycopg.Connection, w) -> Extras:
             "SELECT id, household_id, version FROM person WHERE id = ANY(%s)", [sorted(w.all("persons"))]
         )
     }
+    # reports (issue 14): a noise report in g1 (a grid matter: g1's worker owns it), filed by the admin;
+    # the reporter is stamped from the acting user, named for this transaction only
+    from gis.reports.file import NewReport, file_report
+
+    conn.execute("SELECT set_config('gridmap.user_id', %s, true)", [str(w.users["admin"].user_id)])
+    report, _ = file_report(conn, NewReport("noise", x0 + 0.005, y0 + 0.015))
+    # its 'before' photo, the matrix's PNG (the workbench's photo routes read it through the report): the
+    # media row here, its files when tests/access/conftest.py stores the same PNG for the inspection
+    from gis.media.store import examine
+    from tests.access.matrix_cases import PNG
+
+    png = examine(PNG)[0].as_row()
+    conn.execute("INSERT INTO media (sha256, mime, bytes, width, height, stored_by)"
+                 " VALUES (%(sha256)s, %(mime)s, %(bytes)s, %(width)s, %(height)s, 'matrix')"
+                 " ON CONFLICT (sha256) DO NOTHING", png)
+    conn.execute("INSERT INTO report_photo (report_id, sha256, kind) VALUES (%s, %s, 'before')",
+                 [report, png["sha256"]])
+    conn.execute("SELECT set_config('gridmap.user_id', '', true)")
     return Extras(
         x0,
         y0,
@@ -143,6 +167,7 @@ def build_extras(conn: psycopg.Connection, w) -> Extras:
         geometry,
         households,
         persons,
+        report,
     )
 
 
@@ -164,3 +189,99 @@ def tile_of(lon: float, lat: float, z: int) -> tuple[int, int, int]:
 
 
 TILE_ZOOM = 12
+
+
+# Issue 16 part B (facilities, volunteers, honour lists, migration 026): a 道德讲堂 with a session in
+# the world's community, a team with a resident and an outsider (and an activity), a drafted list of
+# households with an entry. Kept by world tag beside Extras; build_extras and remove_extras wrap the
+# originals so that the fixtures of tests/access/conftest.py make and remove them too.
+CAMPAIGN: dict[str, dict[str, int]] = {}
+_build_extras, _remove_extras = build_extras, remove_extras
+
+
+def build_extras(conn: psycopg.Connection, w) -> Extras:  # type: ignore[no-redef]
+    ex = _build_extras(conn, w)
+    one = lambda q, p: conn.execute(q, p).fetchone()[0]  # noqa: E731
+    facility = one("INSERT INTO facility (kind, name, owner_community, geom) VALUES ('moral_lecture_hall',"
+                   " %s, %s, ST_Point(%s, %s, 4326)) RETURNING id",
+                   [f"{w.tag} 讲堂", w.community, ex.x0 + 0.004, ex.y0 + 0.004])
+    conn.execute("SELECT set_config('gridmap.user_id', %s, true)", [str(w.users["admin"].user_id)])
+    session = one("INSERT INTO facility_session (facility_id, held_on, topic, attendance, recorder_id,"
+                  " recorder)"
+                  " VALUES (%s, current_date, 'topic', 10, 0, '') RETURNING id", [facility])
+    team = one("INSERT INTO volunteer_team (name, scope) VALUES (%s, %s) RETURNING id",
+               [f"{w.tag} 队", w.community])
+    member = one("INSERT INTO volunteer_member (team_id, person_id) VALUES (%s, %s) RETURNING id",
+                 [team, w.persons[w.g1][0]])
+    outsider = one("INSERT INTO volunteer_member (team_id, outsider_name) VALUES (%s, 'outsider')"
+                   " RETURNING id",
+                   [team])
+    honour = one("INSERT INTO honour_list (kind, scope, series, title, drafted_by) VALUES"
+                 " ('civilised_household', %s, %s, 'list', '') RETURNING id", [w.community, w.tag])
+    entry = one("INSERT INTO honour_entry (list_id, colour, household_id, label, public_label)"
+                " VALUES (%s, 'red', %s, '', '') RETURNING id", [honour, w.households[w.g1][1]])
+    conn.execute("SELECT set_config('gridmap.user_id', '', true)")
+    CAMPAIGN[w.tag] = {"facility": facility, "session": session, "team": team, "member": member,
+                       "outsider": outsider, "list": honour, "entry": entry}
+    return ex
+
+
+def remove_extras(conn: psycopg.Connection, w) -> None:  # type: ignore[no-redef]
+    made = CAMPAIGN.pop(w.tag, None)
+    if made:  # as the owner, who may remove what the service only adds
+        conn.execute("DELETE FROM honour_list WHERE id = %s", [made["list"]])
+        conn.execute("DELETE FROM volunteer_team WHERE id = %s", [made["team"]])
+        conn.execute("DELETE FROM facility_session_photo WHERE session_id = %s", [made["session"]])
+        conn.execute("DELETE FROM facility_session WHERE facility_id = %s", [made["facility"]])
+        conn.execute("DELETE FROM facility WHERE id = %s", [made["facility"]])
+    _remove_extras(conn, w)
+
+
+# Issue 14, the reports' map, trend and 曝光台 and the visits' leftovers: a visit in g1 with the
+# matrix's photo (GET /visits/{visit_id}/photos/...), and a closed report in g1 with that photo,
+# published by the admin (the exposure routes). The photo's media row is made here; the extras fixture
+# stores its files after (its insert of the row then does nothing). Kept by world tag like CAMPAIGN.
+FIELD: dict[str, dict[str, int]] = {}
+_build_extras_field, _remove_extras_field = build_extras, remove_extras
+
+
+def build_extras(conn: psycopg.Connection, w) -> Extras:  # type: ignore[no-redef]
+    from gis.reports.file import NewReport, file_report
+    from tests.access.matrix_cases import PNG, PNG_SHA256
+
+    ex = _build_extras_field(conn, w)
+    one = lambda q, p: conn.execute(q, p).fetchone()[0]  # noqa: E731
+    admin = w.users["admin"].user_id
+    conn.execute("INSERT INTO media (sha256, mime, bytes, width, height, stored_by)"
+                 " VALUES (%s, 'image/png', %s, 1, 1, 'matrix') ON CONFLICT DO NOTHING",
+                 [PNG_SHA256, len(PNG)])
+    conn.execute("SELECT set_config('gridmap.user_id', %s, true)", [str(admin)])
+    household = w.households[w.g1][0]
+    visit = one("INSERT INTO visit (household_id, county, visitor_id, visitor, visited_at, kind, outcome,"
+                " position, position_crs, distance_m, far_limit_m, far, client_id)"
+                " SELECT h.id, left(h.grid_code, 6), 0, '', now(), 'routine', 'met', h.geom, 'EPSG:4326', 0,"
+                " 100, false, %s FROM household h WHERE h.id = %s RETURNING id",
+                [f"{w.tag}-visit", household])
+    conn.execute("INSERT INTO visit_photo (visit_id, sha256, file_name) VALUES (%s, %s, 'p.png')",
+                 [visit, PNG_SHA256])
+    report, _ = file_report(conn, NewReport("litter", ex.x0 + 0.004, ex.y0 + 0.014))
+    conn.execute("UPDATE report SET state = 'closed' WHERE id = %s", [report])
+    conn.execute("INSERT INTO report_photo (report_id, sha256, kind, added_by) VALUES (%s, %s, 'before', %s)",
+                 [report, PNG_SHA256, admin])
+    exposure = one("SELECT exposure_publish(%s, 't', 'text', 'faces checked', %s)", [report, [PNG_SHA256]])
+    conn.execute("SELECT set_config('gridmap.user_id', '', true)")
+    FIELD[w.tag] = {"visit": visit, "closed_report": report, "exposure": exposure}
+    # the path values of these routes (tests/access/matrix_cases.py path_values)
+    setattr(ex, "field", {"visit_id": visit, "exposure_id": exposure, "group_code": "household"})  # noqa: B010
+    return ex
+
+
+def remove_extras(conn: psycopg.Connection, w) -> None:  # type: ignore[no-redef]
+    made = FIELD.pop(w.tag, None)
+    if made:  # as the owner, who may remove what the service only adds
+        conn.execute("DELETE FROM report_exposure_photo WHERE exposure_id IN"
+                     " (SELECT id FROM report_exposure WHERE report_id = %s)", [made["closed_report"]])
+        conn.execute("DELETE FROM report_exposure WHERE report_id = %s", [made["closed_report"]])
+        conn.execute("DELETE FROM report WHERE id = %s", [made["closed_report"]])
+        conn.execute("DELETE FROM visit WHERE id = %s", [made["visit"]])
+    _remove_extras_field(conn, w)

@@ -155,7 +155,8 @@ def test_the_add_user_form_creates_the_user_with_the_first_grant(signed_in, stre
     assert set(form["fields"]) == {"csrf_token", "username", "full_name", "password", "role", "scope"}
     assert form["fields"]["csrf_token"]
     assert set(form["options"]["scope"]) == _scope_choices(database_url, street.street)
-    assert set(form["options"]["role"]) == {"admin", "grid_worker", "inspector", "planner", "viewer"}
+    assert set(form["options"]["role"]) == {"admin", "grid_worker", "inspector", "planner", "viewer", "unit",
+                                            "reporter"}
     username = f"wu-{uuid.uuid4().hex[:6]}-new"
     data = {**form["fields"], "username": username, "full_name": "王 网格员", "password": NEW_PASSWORD,
             "role": "grid_worker", "scope": street.grid}
