@@ -63,7 +63,8 @@ def service_definition(conn: Conn, service_code: str) -> dict[str, Any]:
     return open311.definition(_category(conn, service_code))
 
 
-@router.post("/requests.json", status_code=201, summary="GeoReport v2: create a service request")
+@router.post("/requests.json", status_code=201, summary="GeoReport v2: create a service request",
+             responses={422: {"description": "a field is missing or wrong: the answer names it"}})
 async def create_request(request: Request, response: Response, conn: Conn, settings: AppSettings,
                          user: CurrentUser) -> list[dict[str, Any]]:
     fields, uploads = await read_body(request)

@@ -115,7 +115,8 @@ def file_one(conn: Conn, body: ReportIn, photos: list[file.Photo]) -> tuple[dict
 
 @router.post("/reports", status_code=201, summary="Report uncivil behaviour (上报不文明行为)",
              openapi_extra=_schemas(ReportIn),
-             responses={200: {"description": "the same client_id again: the first report"}})
+             responses={200: {"description": "the same client_id again: the first report"},
+                        422: {"description": "a field is missing or wrong: the answer names it"}})
 async def post_report(request: Request, response: Response, conn: Conn, settings: AppSettings,
                       user: CurrentUser) -> dict[str, Any]:
     """The reporter is the signed-in user. The owner is found on arrival (routing evidence in

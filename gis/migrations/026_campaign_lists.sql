@@ -496,7 +496,7 @@ BEGIN
                     COLUMN = 'report_id';
             END IF;
             BEGIN
-                EXECUTE 'SELECT EXISTS (SELECT 1 FROM report r WHERE r.id = $1 AND r.status = ''closed'')'
+                EXECUTE 'SELECT EXISTS (SELECT 1 FROM report r WHERE r.id = $1 AND r.state = ''closed'')'
                     INTO proven USING NEW.report_id;
             EXCEPTION WHEN undefined_column THEN
                 proven := false;

@@ -318,6 +318,6 @@ def test_the_service_role_reaches_accounts_only_through_the_entry_points(databas
         "admin_users", "admin_user_create", "admin_user_update", "admin_user_password", "admin_user_grant",
         "admin_user_revoke",
         # what an account acts as (migration 023): a grid worker record, a responsible unit
-        "admin_worker_link", "admin_worker_unlink", "admin_unit_link", "admin_unit_unlink",
-        "admin_user_links"}
+        "admin_worker_link", "admin_worker_unlink", "admin_unit_link",
+        "admin_unit_unlink", "admin_user_links"}
     assert public == 0 and definers == 0

@@ -108,7 +108,9 @@ def undo_violation_life(perimeter_url):
     import psycopg
 
     with psycopg.connect(perimeter_url) as c:
-        c.execute("TRUNCATE violation_event, violation, inspection_photo, inspection RESTART IDENTITY")
+        # CASCADE: honour list entries (migration 026) point at violations as their evidence
+        c.execute("TRUNCATE violation_event, violation, inspection_photo, inspection"
+                  " RESTART IDENTITY CASCADE")
         c.execute("DELETE FROM licence WHERE number = 'JY1'")
 
 
