@@ -343,4 +343,11 @@ def load_demo(conn: psycopg.Connection, street: DemoStreet, progress: Progress |
             if layer == "households":
                 counts["households_border"] = len(report.border)
                 counts["households_outside"] = len(report.outside)
+        if len(street.grid_workers) and "ref" in street.grid_workers:
+            # The public service phone printed on the wall map (一图上墙), separate from the personal
+            # phone: a demo community office line per worker (migration 024).
+            conn.execute("UPDATE grid_worker"
+                         " SET service_phone = '0571-8760' || lpad(mod(id, 10000)::text, 4, '0')"
+                         " WHERE ref = ANY (%s) AND service_phone IS NULL",
+                         [list(street.grid_workers["ref"].astype(str))])
     return counts
