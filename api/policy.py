@@ -140,6 +140,9 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/grid-workers"): Rule(COUNTS),
     ("POST", "/grid-workers"): Rule(ADMINS),
     ("GET", "/grid-workers/{worker_id}"): Rule(COUNTS),
+    # the public service phone (服务电话) by an admin over the worker's grids: JSON and the page's form
+    ("PUT", "/grid-workers/{worker_id}/service-phone"): Rule(ADMINS),
+    ("POST", "/grid-workers/{worker_id}/service-phone"): Rule(ADMINS),
     # the register (一册): personal data; reads of persons may show key persons (重点人员)
     **_resource("/households", "{household_id}", read=Rule(REGISTER), write=Rule(REGISTER),
                 read_one=Rule(REGISTER, audit="read"), updates=("PUT", "PATCH")),
@@ -221,6 +224,11 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/facilities/{facility_id}/sessions"): Rule(EVERYONE),
     ("POST", "/facilities/{facility_id}/sessions"): Rule(ADMINS | {"unit"}),
     ("POST", "/facility-sessions/{session_id}/photos"): Rule(ADMINS | {"unit"}),
+    # the workbench's forms (issue 16): a session's photos read through it (page copy, thumbnail; no
+    # EXIF), the facility's edit/close form (the API's PATCH as a form post)
+    ("GET", "/facility-sessions/{session_id}/photos/{sha256}"): Rule(EVERYONE),
+    ("GET", "/facility-sessions/{session_id}/photos/{sha256}/thumbnail"): Rule(EVERYONE),
+    ("POST", "/facilities/{facility_id}"): Rule(ADMINS),
     # volunteers name residents and outsiders with phones: the register roles read (members audited),
     # admins of the team's area write
     ("GET", "/volunteers/teams"): Rule(REGISTER),
@@ -239,11 +247,46 @@ POLICY: dict[Route, Rule] = {
     ("GET", "/honours/lists/{list_id}"): Rule(REGISTER, audit="read"),
     ("POST", "/honours/lists/{list_id}/entries"): Rule(ADMINS),
     ("DELETE", "/honours/lists/{list_id}/entries/{entry_id}"): Rule(ADMINS),
+    # the list page's remove button: the API's DELETE as a form post
+    ("POST", "/honours/lists/{list_id}/entries/{entry_id}/remove"): Rule(ADMINS),
     ("POST", "/honours/lists/{list_id}/state"): Rule(ADMINS),
     ("POST", "/honours/lists/{list_id}/versions"): Rule(ADMINS),
     ("GET", "/honours/participation"): Rule(COUNTS),
     ("POST", "/honours/participation"): Rule(REGISTER),
     ("GET", "/public/honours"): Rule(PUBLIC),
+    # evidence and the quarterly assessment (issue 16 part C, migration 027): the campaign's roles read
+    # sheets, a community's quarter, its evidence, gaps and submissions (row-level security by area);
+    # admins import sheets and freeze submissions; admins and grid workers add evidence (append-only).
+    # The workbench's 考核 page shares GET /communities/{code}/assessment/{quarter}.
+    ("GET", "/assessment/figures"): Rule(REGISTER | {"planner", "viewer"}),
+    ("POST", "/assessment/sheets"): Rule(ADMINS),
+    ("GET", "/assessment/sheets"): Rule(REGISTER | {"planner", "viewer"}),
+    ("GET", "/assessment/sheets/{sheet_id}"): Rule(REGISTER | {"planner", "viewer"}),
+    ("GET", "/communities/{code}/assessment/{quarter}"): Rule(REGISTER | {"planner", "viewer"}),
+    ("GET", "/communities/{code}/assessment/{quarter}/evidence"): Rule(REGISTER | {"planner", "viewer"}),
+    ("POST", "/communities/{code}/assessment/{quarter}/evidence"): Rule(REGISTER),
+    ("GET", "/communities/{code}/assessment/{quarter}/evidence/new"): Rule(REGISTER),
+    ("GET", "/assessment/evidence/{evidence_id}/file"): Rule(REGISTER | {"planner", "viewer"}),
+    ("GET", "/assessment/gaps"): Rule(REGISTER | {"planner", "viewer"}),
+    ("GET", "/assessment/gaps.xlsx"): Rule(REGISTER | {"planner", "viewer"}),
+    ("POST", "/communities/{code}/assessment/{quarter}/freeze"): Rule(ADMINS),
+    ("GET", "/assessment/freezes"): Rule(REGISTER | {"planner", "viewer"}),
+    ("GET", "/assessment/freezes/{freeze_id}"): Rule(REGISTER | {"planner", "viewer"}),
+    # the bundle carries the records' photos (visits' too): the street's copy is for admins only
+    ("GET", "/assessment/freezes/{freeze_id}/bundle.zip"): Rule(ADMINS),
+    ("GET", "/assessment"): Rule(REGISTER | {"planner", "viewer"}),
+    # the campaign's records in and out (issue 16, api/routes/campaign_exports.py): each import has the
+    # writers of its table, each export the readers of the JSON route it mirrors (row-level security then
+    # decides its rows alike); volunteer hours name residents and a full honour list households: audited
+    ("POST", "/imports/campaign/facilities"): Rule(ADMINS),
+    ("POST", "/imports/campaign/compounds"): Rule(ROADS_WRITE),
+    ("GET", "/exports/campaign/facilities"): Rule(EVERYONE),
+    ("GET", "/exports/campaign/roster"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/exports/campaign/frontage"): Rule(ROADS_READ | {"inspector", "unit"}),
+    ("GET", "/exports/campaign/compounds"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/exports/campaign/volunteer-hours"): Rule(REGISTER, audit="export"),
+    # the full list for the register's roles who see it, the public version (张**家) for every other role
+    ("GET", "/exports/campaign/honours/{honour_list_id}"): Rule(EVERYONE, audit="export"),
     **{(method, path): Rule(REGISTER, audit="read" if method == "GET" else None)
        for path in ("/households/{household_id}/persons/new", "/persons/{person_id}/edit",
                     "/persons/{person_id}/move") for method in ("GET", "POST")},
@@ -366,6 +409,17 @@ POLICY: dict[Route, Rule] = {
     ("POST", "/compound-helpers/{helper_id}/end"): Rule(ROADS_WRITE),
     ("GET", "/compounds/{compound_id}/tasks"): Rule(ROADS_READ | {"unit"}),
     ("POST", "/compounds/{compound_id}/tasks"): Rule(ROADS_WRITE | {"unit"}),
+    # the workbench forms of duties, 门前三包 and compounds (issue 16): the duty form and the compound upload
+    # pages (their posts share the API's paths); the records' photos read through their record (RLS)
+    ("GET", "/duties/new"): Rule(ROADS_WRITE),
+    ("GET", "/compounds/new"): Rule(ROADS_WRITE),
+    ("GET", "/duty-records/{record_id}/photos/{sha256}"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/duty-records/{record_id}/photos/{sha256}/thumbnail"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/frontage-checks/{check_id}/photos/{sha256}"): Rule(ROADS_READ | {"inspector", "unit"}),
+    ("GET", "/frontage-checks/{check_id}/photos/{sha256}/thumbnail"): Rule(
+        ROADS_READ | {"inspector", "unit"}),
+    ("GET", "/compound-tasks/{task_id}/photos/{sha256}"): Rule(ROADS_READ | {"unit"}),
+    ("GET", "/compound-tasks/{task_id}/photos/{sha256}/thumbnail"): Rule(ROADS_READ | {"unit"}),
     # units name contact persons and phones: only for those who assign sections
     **_resource("/units", "{unit_id}", read=Rule(ROADS_WRITE), write=Rule(ROADS_WRITE), updates=("PATCH",)),
     ("GET", "/units/{unit_id}/roster.xlsx"): Rule(ROADS_WRITE),

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import folium
 
 from layers.base import add_base
+from layers.campaign import CAMPAIGN_CSS, add_overlays
 from layers.controls import LayerControl
 from layers.division import COLOUR as PROBLEM_COLOUR
 from layers.division import HATCH_SVG, division_problems
@@ -29,7 +31,9 @@ from layers.styles import (
 from layers.visits import VISIT_CSS, VisitLayer
 
 if TYPE_CHECKING:
+    from gis.maps.campaign import CampaignLayerData
     from gis.maps.grids import MapData
+    from gis.maps.reports import ReportLayerData
     from gis.maps.visits import VisitLayerData
     from gis.settings import Settings
 
@@ -81,7 +85,7 @@ def _finish(m: folium.Map, entries: list[LegendEntry], title: str, lines: list[s
     NorthArrow().add_to(m)  # a 一图 is hung on a wall
     LayerControl(collapsed=False).add_to(m)
     page = figure(m)
-    page.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS + VISIT_CSS), name="gridmap_layer_css")
+    page.header.add_child(Raw(GRID_CSS + HOUSEHOLD_CSS + VISIT_CSS + CAMPAIGN_CSS), name="gridmap_layer_css")
     links = [(WALL_MAP_LABEL, wall_map)] if wall_map else []
     page.html.add_child(title_box(title, lines, links=links), name="gridmap_title")
     page.html.add_child(legend(entries), name="gridmap_legend")
@@ -96,6 +100,24 @@ def _visits(m: folium.Map, data: MapData, visits: VisitLayerData | None,
         VisitLayer(visits, data.whole, household_url).add_to(m)
 
 
+@dataclass(frozen=True)
+class Overlays:
+    """The overlays a map may carry beside the register, each off when it opens; None: not drawn (a
+    map written by the CLI without them). ``report_url`` (/reports/) links a report's popup."""
+
+    visits: VisitLayerData | None = None
+    reports: ReportLayerData | None = None
+    campaign: CampaignLayerData | None = None
+    report_url: str | None = None
+
+
+def _overlays(m: folium.Map, data: MapData, overlays: Overlays, household_url: str | None) -> None:
+    """The 走访, 不文明行为 and campaign overlays, hidden when the map opens; each adds its legend
+    entries while shown (a phone's legend has no room for all of them at once)."""
+    _visits(m, data, overlays.visits, household_url)
+    add_overlays(m, overlays.reports, overlays.campaign, overlays.report_url)
+
+
 def _base(m: folium.Map, data: MapData, settings: Settings) -> list[LegendEntry]:
     """The roads and buildings under a map without tiles; its legend entries."""
     if not add_base(m, data.base, settings):
@@ -105,11 +127,13 @@ def _base(m: folium.Map, data: MapData, settings: Settings) -> list[LegendEntry]
 
 
 def grid_map(data: MapData, settings: Settings, household_url: str | None = None,
-             visits: VisitLayerData | None = None, wall_map: str | None = None) -> folium.Map:
+             visits: VisitLayerData | None = None, wall_map: str | None = None,
+             overlays: Overlays | None = None) -> folium.Map:
     """A grid's map: its boundary bold among its neighbours, its households and tagged persons;
     the basemap is the one ``settings`` name. ``household_url`` (``/households/``) links each
     household's popup to its page (layers.households.RegisterData); ``visits`` adds the 走访 overlay;
-    ``wall_map`` (the URL of its PDF wall map) a download link in the title box."""
+    ``wall_map`` (the URL of its PDF wall map) a download link in the title box; ``overlays`` the
+    reports and campaign overlays (and the 走访 one, when ``visits`` is not given)."""
     title = f"{data.name} 网格图"
     m = offline_map(data.bbox, title, settings)
     base = _base(m, data, settings)
@@ -117,7 +141,8 @@ def grid_map(data: MapData, settings: Settings, household_url: str | None = None
     entries = [*base, LegendEntry(LABELS["grid_focus"], "line", GRID_COLOUR),
                LegendEntry(LABELS["grid_neighbour"], "line", NEIGHBOUR_GRID_COLOUR)]
     entries += _register_layers(m, data, household_url)
-    _visits(m, data, visits, household_url)
+    overlays = overlays or Overlays()
+    _overlays(m, data, replace(overlays, visits=visits or overlays.visits), household_url)
     workers = "、".join(data.workers) or "未配备"
     team = f" · 服务团队 {'、'.join(data.team)}" if data.team else ""
     lines = [f"网格 {data.code} · {data.community_name}（社区）",
@@ -136,10 +161,11 @@ def _community_workers(data: MapData) -> str:
 
 
 def community_map(data: MapData, settings: Settings, household_url: str | None = None,
-                  visits: VisitLayerData | None = None, wall_map: str | None = None) -> folium.Map:
+                  visits: VisitLayerData | None = None, wall_map: str | None = None,
+                  overlays: Overlays | None = None) -> folium.Map:
     """A community's map: its boundary, all its grids, households, tagged persons and the problems
     of its division (gaps, overlaps, areas outside it); the basemap is the one ``settings`` name;
-    ``household_url``, ``visits`` and ``wall_map`` as for grid_map."""
+    ``household_url``, ``visits``, ``wall_map`` and ``overlays`` as for grid_map."""
     title = f"{data.name} 社区网格图"
     m = offline_map(data.bbox, title, settings)
     base = _base(m, data, settings)
@@ -161,7 +187,8 @@ def community_map(data: MapData, settings: Settings, household_url: str | None =
     else:
         division_note = "网格划分无缝隙、无交叉"
     entries += _register_layers(m, data, household_url)
-    _visits(m, data, visits, household_url)
+    overlays = overlays or Overlays()
+    _overlays(m, data, replace(overlays, visits=visits or overlays.visits), household_url)
     lines = [f"社区 {data.code} · 网格 {len(data.grids['features'])} 个",
              f"网格员 {_community_workers(data)}", division_note, *_summary(data)]
     return _finish(m, entries, title, lines, wall_map)

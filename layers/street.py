@@ -10,15 +10,17 @@ itself is needed.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import folium
 from branca.element import MacroElement
+from folium.map import Layer
 from folium.template import Template
 
 from gis.perimeter.specs import PLACE_CATEGORIES
 from layers.base import add_base
+from layers.campaign import CAMPAIGN_CSS, add_overlays
 from layers.escape import script_json
 from layers.grids import shown
 from layers.legend import LegendEntry, NorthArrow, legend, title_box
@@ -34,6 +36,8 @@ from layers.styles import (
 )
 
 if TYPE_CHECKING:
+    from gis.maps.campaign import CampaignLayerData
+    from gis.maps.reports import ReportLayerData
     from gis.maps.street import StreetOverview
     from gis.settings import Settings
 
@@ -110,6 +114,10 @@ class StreetLayers(MacroElement):
             overlays[cfg.names.households] = households;
             overlays[cfg.names.places] = places;
             overlays[cfg.names.schools] = schools;
+            // The reports and campaign overlays (layers/reports.py, layers/campaign.py), off at first.
+            [{% for v in this.extra_vars %}{{ v }}, {% endfor %}].forEach(function (layer, i) {
+                overlays[cfg.extraNames[i]] = layer;
+            });
             L.control.layers(null, overlays, {collapsed: false}).addTo(map);
 
             var counts = cfg.grids.features.filter(function (f) { return f.properties.h > 0; })
@@ -216,9 +224,11 @@ class StreetLayers(MacroElement):
 
     def __init__(self, overview: StreetOverview, households_url: str, places_url: str,
                  grid_maps: Callable[[str], bool] = lambda code: True,
-                 household_url: str | None = None) -> None:
+                 household_url: str | None = None, extra: Sequence[Layer] = ()) -> None:
         super().__init__()
         self._name = "StreetLayers"
+        # Overlays rendered before this element (their variables exist when its script runs).
+        self.extra_vars = [layer.get_name() for layer in extra]
         # Each grid's popup links its grid map only where the reader may open it (property m).
         grids = {**overview.grids, "features": [
             {**f, "properties": {**f["properties"], "m": int(grid_maps(f["properties"]["c"]))}}
@@ -234,6 +244,7 @@ class StreetLayers(MacroElement):
             "categories": [{"label": PLACE_LABELS[c], "colour": PLACE_COLOURS[i]}
                            for i, c in enumerate(PLACE_CATEGORIES)],
             "schools": overview.schools, "campusColour": CAMPUS_COLOUR,
+            "extraNames": [layer.layer_name for layer in extra],
             "names": {"grids": f"网格 {overview.grid_count} 个",
                       "households": f"住户 {shown(overview.household_count)} 户",
                       "places": "经营场所", "schools": f"学校 {len(overview.schools['features'])} 所"},
@@ -256,11 +267,14 @@ STREET_CSS = """
 
 def street_map(overview: StreetOverview, households_url: str, places_url: str, settings: Settings,
                grid_maps: Callable[[str], bool] = lambda code: True,
-               household_url: str | None = None, wall_map: str | None = None) -> folium.Map:
+               household_url: str | None = None, wall_map: str | None = None,
+               reports: ReportLayerData | None = None, campaign: CampaignLayerData | None = None,
+               report_url: str | None = None) -> folium.Map:
     """The map of a street: ``overview`` from gis.maps.street.street_overview; the two URLs serve the
     households and places of a viewport (``?bbox=``); the basemap is the one ``settings`` name.
     ``grid_maps(code)`` says whether the reader may open a grid's map (its popup links it only
-    then); ``household_url`` (``/households/``) links each household's popup to its page."""
+    then); ``household_url`` (``/households/``) links each household's popup to its page. ``reports``
+    and ``campaign`` add their overlays, off when the map opens (``report_url`` links a report's popup)."""
     title = f"{overview.name} 街道网格图"
     m = offline_map(overview.bbox, title, settings)
     m.options["preferCanvas"] = True  # one canvas for every vector, not one SVG element each
@@ -268,10 +282,11 @@ def street_map(overview: StreetOverview, households_url: str, places_url: str, s
     if add_base(m, overview.base, settings):
         entries = [LegendEntry("道路", "line", BASE_ROAD_COLOUR),
                    LegendEntry("建筑", "square", BASE_BUILDING_COLOUR)]
-    StreetLayers(overview, households_url, places_url, grid_maps, household_url).add_to(m)
+    extra = add_overlays(m, reports, campaign, report_url)  # before StreetLayers: its control lists them
+    StreetLayers(overview, households_url, places_url, grid_maps, household_url, extra).add_to(m)
     NorthArrow().add_to(m)
     page = figure(m)
-    page.header.add_child(Raw(STREET_CSS), name="gridmap_street_css")
+    page.header.add_child(Raw(STREET_CSS + CAMPAIGN_CSS), name="gridmap_street_css")
     lines = [f"街道 {overview.code} · 社区 {overview.community_count} 个 · "
              f"网格 {overview.grid_count} 个 · 住户 {shown(overview.household_count)} 户"]
     links = [("下载责任路段上墙图（PDF）", wall_map)] if wall_map else []  # the road sections' wall map

@@ -80,6 +80,8 @@ MISTAKES = [
       "forbidden"], ["distance_m"]),
     (["rules", "add", "--category", "bar"], ["a rule needs --level, --distance, --kind"]),
     (["rules", "list", "--format", "xml"], ["--format must be one of table, json"]),
+    # assess: a quarter that does not exist
+    (["assess", "freeze", COMMUNITY, "--quarter", "2026Q5"], ["--quarter", "2026Q1"]),
 ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import checks, data, register, roads, rules, server, users
+from api.cli import assess, checks, data, register, roads, rules, server, users
 from api.cli.errors import GridmapGroup
 
 # GridmapGroup: every user mistake in any command ends as `error: ...` with exit status 2.
@@ -21,6 +21,7 @@ app.add_typer(register.map_app, name="map")
 app.add_typer(roads.app, name="roads")
 app.add_typer(rules.app, name="rules")
 app.add_typer(users.app, name="user")
+app.add_typer(assess.app, name="assess")  # 考核 (issue 16 part C): sheets, submissions, verify
 
 
 def main() -> None:

@@ -80,32 +80,44 @@ Profile = Annotated[str, typer.Option(
 Scale = Annotated[int | None, typer.Option(help="PDF scale N of 1:N (default: the largest that fits)")]
 PdfOutput = Annotated[Path, typer.Option("--output", "-o", help="FILE.pdf")]
 Day = Annotated[str | None, typer.Option("--date", help="the day to look at, YYYY-MM-DD (default today)")]
+# The HTML map's overlays, each in the layer control and off when the file opens (as on the served map).
+Visits = Annotated[bool, typer.Option(
+    "--visits/--no-visits",
+    help="the 走访 overlay: households by days since their last visit, today's route")]
+Reports = Annotated[bool, typer.Option(
+    "--reports/--no-reports", help="the 不文明行为 overlay: reports by state, sections by open reports")]
+Campaign = Annotated[bool, typer.Option(
+    "--campaign/--no-campaign",
+    help="the campaign overlays: unmanaged compounds by helper unit, facilities (阵地), duty posts")]
 
 
 @map_app.command("grid")
 def map_grid_command(
     code: Annotated[str, typer.Argument(help="15-digit grid code")], output: MapOutput, pdf: Pdf = False,
     paper: Paper = None, profile: Profile = "public", scale: Scale = None,
+    visits: Visits = True, reports: Reports = True, campaign: Campaign = True,
 ) -> None:
-    """Write a grid's map: boundary, households, tagged persons, legend and title, printable; with
-    --pdf the wall map (boundary bold, every household, workers and service phones, 1:N)."""
+    """Write a grid's map: boundary, households, tagged persons, legend and title, printable, with the
+    走访, 不文明行为 and campaign overlays (off until ticked); with --pdf the wall map (boundary bold,
+    every household, workers and service phones, 1:N)."""
     if pdf:
         _write_wall_map("grid", code, output, paper, profile, scale)
     else:
-        _write_map("grid", code, output)
+        _write_map("grid", code, output, visits, reports, campaign)
 
 
 @map_app.command("community")
 def map_community_command(
     code: Annotated[str, typer.Argument(help="12-digit community code")], output: MapOutput, pdf: Pdf = False,
     paper: Paper = None, profile: Profile = "public", scale: Scale = None,
+    visits: Visits = True, reports: Reports = True, campaign: Campaign = True,
 ) -> None:
-    """Write a community's map: all its grids and households, and the problems of its division; with
-    --pdf the wall map."""
+    """Write a community's map: all its grids and households, and the problems of its division, with
+    the 走访, 不文明行为 and campaign overlays (off until ticked); with --pdf the wall map."""
     if pdf:
         _write_wall_map("community", code, output, paper, profile, scale)
     else:
-        _write_map("community", code, output)
+        _write_map("community", code, output, visits, reports, campaign)
 
 
 @map_app.command("school")
@@ -130,7 +142,7 @@ def _write_wall_map(kind: str, code: str, output: Path, paper: str | None, profi
                     day: str | None = None) -> None:
     from datetime import date
 
-    from gis.maps.wallmap import render_pdf
+    from gis.maps.wallmap import FontMissing, render_pdf
     from gis.maps.wallmap_data import build_sheet
 
     if output.suffix.lower() != ".pdf":
@@ -143,7 +155,7 @@ def _write_wall_map(kind: str, code: str, output: Path, paper: str | None, profi
         with database() as conn:
             sheet = build_sheet(conn, kind, code, profile, paper.upper() if paper else None, scale, on)
             body = render_pdf(sheet)
-    except GridmapError as exc:
+    except (GridmapError, FontMissing) as exc:  # no CJK font: say which to install, no traceback
         fail(str(exc))
     output.write_bytes(body)
     layout = sheet.layout
@@ -153,20 +165,28 @@ def _write_wall_map(kind: str, code: str, output: Path, paper: str | None, profi
                f"{len(body) / 1e6:.2f} MB")
 
 
-def _write_map(kind: str, code: str, output: Path) -> None:
+def _write_map(kind: str, code: str, output: Path, visits: bool = False, reports: bool = False,
+               campaign: bool = False) -> None:
     from gis.maps import grids as mapdata
-    from layers.maps import community_map, grid_map
+    from gis.maps.campaign import campaign_layer_data
+    from gis.maps.reports import report_layer_data
+    from gis.maps.visits import visit_layer_data
+    from layers.maps import Overlays, community_map, grid_map
     from layers.shell import render_html
 
     if output.suffix.lower() not in (".html", ".htm"):
         fail("the output file must end in .html")
     s = settings()
     try:
-        with database(s) as conn:
-            if kind == "grid":
-                page = render_html(grid_map(mapdata.grid_map_data(conn, code), s), inline=True)
-            else:
-                page = render_html(community_map(mapdata.community_map_data(conn, code), s), inline=True)
+        with database(s) as conn:  # the owner's session: every record (no user, no row-level security)
+            read = mapdata.grid_map_data if kind == "grid" else mapdata.community_map_data
+            data = read(conn, code)
+            # after the map's own query: it has checked the code (422/404 as `error: ...`)
+            overlays = Overlays(visits=visit_layer_data(conn, kind, code) if visits else None,
+                                reports=report_layer_data(conn, kind, code) if reports else None,
+                                campaign=campaign_layer_data(conn, kind, code) if campaign else None)
+            draw = grid_map if kind == "grid" else community_map
+            page = render_html(draw(data, s, overlays=overlays), inline=True)
     except GridmapError as exc:
         fail(str(exc))
     output.write_text(page, "utf-8")

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.routes import (
     assignments,
     auth,
+    campaign_exports,
     communities,
     grids,
     households,
@@ -43,4 +44,5 @@ ROUTERS: list[APIRouter] = [
     reports.router, open311.router,
     links.router,
     wallmap.router,  # the wall maps (一图上墙, issue 15)
+    campaign_exports.router,  # the campaign's records in and out (issue 16)
 ]

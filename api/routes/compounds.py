@@ -13,8 +13,8 @@ from fastapi import APIRouter, File, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
-from api.params import BIGINT, DbId
-from api.routes.duties import body_schema, keep, read_body
+from api.params import BIGINT, DbId, body_schema, json_or_form
+from api.routes.duties import keep
 from api.security import CurrentUser
 from gis.compounds import compounds, coverage, helpers, tasks
 from gis.errors import InvalidInput
@@ -150,7 +150,7 @@ def list_tasks(compound_id: DbId, conn: Conn) -> list[dict[str, Any]]:
 async def add_task(
     request: Request, compound_id: DbId, conn: Conn, settings: AppSettings, user: CurrentUser
 ) -> dict[str, Any]:
-    body, uploads = await read_body(request, TaskIn, ("before", "after"))
+    body, uploads = await json_or_form(request, TaskIn, ("before", "after"))
     before = keep(conn, settings, user, uploads["before"], "before")
     after = keep(conn, settings, user, uploads["after"], "after")
     return tasks.add_task(conn, compound_id, body.kind, body.title, body.done_on, body.note, before, after)

@@ -9,66 +9,22 @@ forbidden). A unit's accounts see and record only their own unit's duties (row-l
 
 from __future__ import annotations
 
-import json
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.datastructures import UploadFile as StarletteUpload
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
-from api.params import BIGINT, DbId
-from api.routes.inspections import read_photos
+from api.params import BIGINT, DbId, body_schema, json_or_form
 from api.security import CurrentUser
 from gis.duties import duties, frontage
-from gis.errors import InvalidInput
 from gis.media import store as media
 
 router = APIRouter(tags=["duties (值守)"])
-JSON_BODY = "application/json"
-FORM_BODY = "multipart/form-data"
-Model = TypeVar("Model", bound=BaseModel)
 From = Annotated[date | None, Query(alias="from", description="first day (default: 30 days before `to`)")]
 To = Annotated[date | None, Query(alias="to", description="last day, included")]
 UnitQuery = Annotated[int | None, Query(ge=1, le=BIGINT, description="only this unit's")]
-Uploads = dict[str, list[tuple[bytes, str | None]]]
-
-
-def _validated(model: type[Model], fields: Any) -> Model:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
-
-
-async def read_body(
-    request: Request, model: type[Model], file_fields: tuple[str, ...]
-) -> tuple[Model, Uploads]:
-    """The fields (JSON, or a multipart form whose file parts are ``file_fields``) and the uploads."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == FORM_BODY:
-        form = await request.form()
-        uploads: Uploads = {}
-        for name in file_fields:
-            files = [v for k, v in form.multi_items() if k == name and isinstance(v, StarletteUpload)]
-            uploads[name] = await read_photos(files, name)  # type: ignore[arg-type]
-        fields = {
-            k: v
-            for k, v in form.multi_items()
-            if k not in file_fields and k != "csrf_token" and isinstance(v, str) and v != ""
-        }
-        return _validated(model, fields), uploads
-    if kind not in ("", JSON_BODY):
-        raise InvalidInput.one("body", f"send {JSON_BODY} or {FORM_BODY} (with photos)")
-    try:
-        fields = json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput.one("body", "not valid JSON") from None
-    if not isinstance(fields, dict):
-        raise InvalidInput.one("body", "must be a JSON object")
-    return _validated(model, fields), {name: [] for name in file_fields}
 
 
 def keep(
@@ -80,20 +36,6 @@ def keep(
         (media.store(conn, settings.data_dir, content, user.username, field).sha256, name)
         for content, name in uploads
     ]
-
-
-def body_schema(model: type[BaseModel], file_fields: tuple[str, ...]) -> dict[str, Any]:
-    form = {**model.model_json_schema(), "additionalProperties": True}
-    form["properties"] = {
-        **form["properties"],
-        **{f: {"type": "array", "items": {"type": "string", "format": "binary"}} for f in file_fields},
-    }
-    return {
-        "requestBody": {
-            "required": True,
-            "content": {JSON_BODY: {"schema": model.model_json_schema()}, FORM_BODY: {"schema": form}},
-        }
-    }
 
 
 class DutyIn(BaseModel):
@@ -188,7 +130,7 @@ def records(duty_id: DbId, conn: Conn) -> list[dict[str, Any]]:
 async def record(
     request: Request, duty_id: DbId, conn: Conn, settings: AppSettings, user: CurrentUser
 ) -> dict[str, Any]:
-    body, uploads = await read_body(request, RecordIn, ("photos",))
+    body, uploads = await json_or_form(request, RecordIn, ("photos",))
     photos = keep(conn, settings, user, uploads["photos"], "photos")
     return duties.record_day(conn, duty_id, body.duty_day, body.status, body.note, photos)
 
@@ -227,6 +169,6 @@ def checks(agreement_id: DbId, conn: Conn) -> list[dict[str, Any]]:
 async def add_check(
     request: Request, agreement_id: DbId, conn: Conn, settings: AppSettings, user: CurrentUser
 ) -> dict[str, Any]:
-    body, uploads = await read_body(request, CheckIn, ("photos",))
+    body, uploads = await json_or_form(request, CheckIn, ("photos",))
     photos = keep(conn, settings, user, uploads["photos"], "photos")
     return frontage.add_check(conn, agreement_id, body.checked_on, body.result, body.note, photos)

@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
-from api.params import BIGINT, DbId, Paging
-from api.routes.inspections import read_photos
+from api.params import BIGINT, DbId, Paging, read_uploads
 from api.security import CurrentUser
 from gis.facilities import check, records
 from gis.media import store as media
@@ -128,7 +127,7 @@ async def add_session_photos(
 ) -> dict[str, Any]:
     """By whoever recorded the session; EXIF kept in the media store as evidence."""
     assert user is not None, "api/policy.py lets no anonymous caller reach a session"
-    uploads = await read_photos(photos)
+    uploads = await read_uploads(photos)
     found = records.session(conn, session_id)
     stored = [
         (media.store(conn, settings.data_dir, content, user.username), name) for content, name in uploads

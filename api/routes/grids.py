@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
 from api.deps import AppSettings, Conn
@@ -21,6 +21,7 @@ from api.params import (
     GridQuery,
     download,
 )
+from gis.access import links
 from gis.division import grids, workers
 from gis.register.export import export_register
 from gis.register.stats import statistics
@@ -71,6 +72,10 @@ class WorkerOut(BaseModel):
     name: str
     phone: str | None = Field(default=None, description="masked")
     ref: str | None = None
+    service_phone: str | None = Field(default=None, description="public service phone (服务电话), printed "
+                                      "on the wall map; whole, not masked")
+    has_account: bool | None = Field(default=None, description="whether the worker signs in with an account "
+                                     "(her field records name it)")
     grids: list[WorkerGrid]
 
 
@@ -80,6 +85,12 @@ class WorkerIn(BaseModel):
     ref: str | None = Field(default=None, max_length=200)
     grids: list[Annotated[str, Field(pattern=GRID_CODE)]] = Field(default_factory=list, max_length=1000)
     role: Literal["worker", "team"] = Field(default="worker", description="worker 网格员 or team 服务团队")
+    service_phone: str | None = Field(default=None, max_length=30, description=workers.SERVICE_PHONE_FORMATS)
+
+
+class WorkerChange(BaseModel):
+    service_phone: str | None = Field(max_length=30, description="public service phone (服务电话): "
+                                      + workers.SERVICE_PHONE_FORMATS + "; null or empty clears it")
 
 
 class Assignment(BaseModel):
@@ -152,18 +163,37 @@ def unassign_worker(conn: Conn, code: GridCode, worker_id: DbId) -> Response:
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
+def _with_accounts(conn: Conn, rows: list[dict]) -> list[dict]:
+    """The rows with whether each worker has an account (as the directory page shows it)."""
+    accounts = links.worker_accounts(conn, [r["id"] for r in rows])
+    return [{**r, "has_account": accounts.get(r["id"], {}).get("has_account", False)} for r in rows]
+
+
 @router.get("/grid-workers", response_model=list[WorkerOut], tags=["grid workers"])
 def list_workers(conn: Conn, grid: GridQuery = None) -> list[dict]:
-    return workers.list_workers(conn, grid=grid)
+    return _with_accounts(conn, workers.list_workers(conn, grid=grid))
 
 
 @router.get("/grid-workers/{worker_id}", response_model=WorkerOut, tags=["grid workers"])
 def get_worker(conn: Conn, worker_id: DbId) -> dict:
-    return workers.get_worker(conn, worker_id)
+    return _with_accounts(conn, [workers.get_worker(conn, worker_id)])[0]
+
+
+@router.put("/grid-workers/{worker_id}/service-phone", response_model=WorkerOut, tags=["grid workers"],
+            summary="Set a grid worker's public service phone (服务电话)")
+def change_worker(conn: Conn, worker_id: DbId, body: WorkerChange) -> dict:
+    """The number printed beside her name on the wall map. Your admin scope must cover every grid she
+    serves (403 otherwise); the change is audited. 422 names the formats taken."""
+    try:
+        workers.set_service_phone(conn, worker_id, body.service_phone)
+    except PermissionError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    return get_worker(conn, worker_id)
 
 
 @router.post("/grid-workers", response_model=WorkerOut, status_code=status.HTTP_201_CREATED,
              tags=["grid workers"])
 def create_worker(conn: Conn, body: WorkerIn) -> dict:
     """A grid worker (网格员), optionally assigned to grids at once."""
-    return workers.create_worker(conn, body.name, body.phone, body.ref, body.grids, body.role)
+    return workers.create_worker(conn, body.name, body.phone, body.ref, body.grids, body.role,
+                                 service_phone=body.service_phone)

@@ -15,6 +15,7 @@ from fastapi import APIRouter, File, Path, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
+from api.params import read_uploads
 from api.security import CurrentUser
 from gis.access.accounts import Principal
 from gis.errors import InvalidInput
@@ -24,7 +25,6 @@ from gis.perimeter.check import Scope
 from gis.settings import Settings
 
 router = APIRouter(tags=["inspections"])
-MAX_PHOTOS = 12  # one visit's worth; more is a mistake (or an attack on the disk)
 SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the photo's SHA-256")]
 IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}},
                                                          "description": "JPEG without EXIF"}}
@@ -49,15 +49,6 @@ def actor(user: Principal | None) -> str:
     """Who acts: the signed-in user's username (every route here is for signed-in roles only)."""
     assert user is not None, "api/policy.py lets no anonymous caller reach an inspection write"
     return user.username
-
-
-async def read_photos(uploads: list[UploadFile], field: str = "photos") -> list[tuple[bytes, str | None]]:
-    """The uploaded files' bytes (a form's empty file input sends a part with no name: skipped),
-    each read no further than the store's limit, so an oversized one is refused, not buffered."""
-    chosen = [u for u in uploads if u.filename or (u.size or 0) > 0]
-    if len(chosen) > MAX_PHOTOS:
-        raise InvalidInput.one(field, f"at most {MAX_PHOTOS} photos at a time")
-    return [(await u.read(media.MAX_BYTES + 1), u.filename or None) for u in chosen]
 
 
 def keep_photos(conn: psycopg.Connection, settings: Settings, user: Principal | None, inspection_id: int,
@@ -133,14 +124,14 @@ async def add_photos(conn: Conn, settings: AppSettings, user: CurrentUser, inspe
                      ) -> list[dict[str, Any]]:
     """Each judged by its content (not its name or content type), at most 20 MB; EXIF time and GPS
     position kept with it as evidence; the same photo sent twice is stored once."""
-    return keep_photos(conn, settings, user, inspection_id, await read_photos(photos))
+    return keep_photos(conn, settings, user, inspection_id, await read_uploads(photos))
 
 
 @router.put("/perimeter/inspections/{inspection_id}/photo", summary="Attach a photo to an inspection")
 async def photo(conn: Conn, settings: AppSettings, user: CurrentUser, inspection_id: int,
                 file: UploadFile) -> dict[str, Any]:
     """One photo (the older form of POST .../photos); ``photo`` is its SHA-256."""
-    stored = keep_photos(conn, settings, user, inspection_id, await read_photos([file], "file"), "file")
+    stored = keep_photos(conn, settings, user, inspection_id, await read_uploads([file], "file"), "file")
     if not stored:
         raise InvalidInput.one("file", "empty file")
     return {"photo": stored[0]["sha256"], **stored[0]}

@@ -15,9 +15,11 @@ from api.security import CurrentUser
 from api.workbench.nav import allowed
 from gis.access.accounts import Principal
 from gis.maps import grids as mapdata
+from gis.maps.campaign import campaign_layer_data
+from gis.maps.reports import report_layer_data
 from gis.maps.visits import visit_layer_data
 from layers.index import map_index_html
-from layers.maps import community_map, grid_map
+from layers.maps import Overlays, community_map, grid_map
 from layers.shell import render_html
 
 router = APIRouter(tags=["maps"])
@@ -33,6 +35,20 @@ def household_pages(user: Principal | None) -> str | None:
     return HOUSEHOLD_PAGE if user is not None and allowed(user, "/households/{household_id}") else None
 
 
+def report_pages(user: Principal | None) -> str | None:
+    """The prefix of the report pages (/reports/{id}) when the user may open them, for the popups."""
+    return "/reports/" if user is not None and allowed(user, "/reports/{report_id}") else None
+
+
+def overlays(conn: Conn, user: Principal | None, kind: str, code: str) -> Overlays:
+    """The reports and campaign overlays of a map, read as the user (row-level security narrows
+    them: a unit's account sees its own unit's reports and duties); a campaign layer her roles cannot
+    read at all is left off. The map's own query has checked the code before these run."""
+    roles = user.roles if user is not None else frozenset()
+    return Overlays(reports=report_layer_data(conn, kind, code),
+                    campaign=campaign_layer_data(conn, kind, code, roles), report_url=report_pages(user))
+
+
 def wall_map(user: Principal | None, route: str, code: str) -> str | None:
     """The URL of a map's PDF wall map (api/routes/wallmap.py) when the user may download it."""
     return route.replace("{code}", code) if user is not None and allowed(user, route, code) else None
@@ -42,13 +58,15 @@ def wall_map(user: Principal | None, route: str, code: str) -> str | None:
 def grid_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
                   user: CurrentUser) -> HTMLResponse:
     """Boundary, households (clustered, each popup linking its household page), tagged persons, the
-    走访 overlay (households by days since their last visit, overdue key persons, today's route),
-    legend and title, over the roads and buildings when there are no tiles; printable. A malformed
-    code answers 422, an unknown one 404."""
+    走访 overlay (households by days since their last visit, overdue key persons, today's route), the
+    不文明行为 overlay and the campaign's (unmanaged compounds by helper, facilities, duty posts), each
+    hidden until ticked, legend and title, over the roads and buildings when there are no tiles;
+    printable. A malformed code answers 422, an unknown one 404."""
     data = mapdata.grid_map_data(conn, code, base=settings.basemap == "none")
     visits = visit_layer_data(conn, "grid", code)
     page = render_html(grid_map(data, settings, household_pages(user), visits,
-                                wall_map(user, "/maps/grids/{code}/wall.pdf", code)), nonce=nonce)
+                                wall_map(user, "/maps/grids/{code}/wall.pdf", code),
+                                overlays(conn, user, "grid", code)), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 
 
@@ -60,7 +78,8 @@ def community_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonc
     data = mapdata.community_map_data(conn, code, base=settings.basemap == "none")
     visits = visit_layer_data(conn, "community", code)
     page = render_html(community_map(data, settings, household_pages(user), visits,
-                                     wall_map(user, "/maps/communities/{code}/wall.pdf", code)), nonce=nonce)
+                                     wall_map(user, "/maps/communities/{code}/wall.pdf", code),
+                                     overlays(conn, user, "community", code)), nonce=nonce)
     return HTMLResponse(page, headers=PRIVATE)
 
 

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
-from api.routes.reports import ReportIn, file_one, keep, read_body, validated
+from api.params import json_or_form
+from api.routes.reports import ReportIn, file_one, keep
 from api.security import CurrentUser
 from gis.errors import InvalidInput, NotFound
 from gis.reports import file, open311, read
@@ -67,12 +68,12 @@ def service_definition(conn: Conn, service_code: str) -> dict[str, Any]:
              responses={422: {"description": "a field is missing or wrong: the answer names it"}})
 async def create_request(request: Request, response: Response, conn: Conn, settings: AppSettings,
                          user: CurrentUser) -> list[dict[str, Any]]:
-    fields, uploads = await read_body(request)
-    body = validated(RequestIn, fields)
+    # the spec's form post (urlencoded), JSON, or a multipart form with photos as `photos`
+    body, uploads = await json_or_form(request, RequestIn, ("photos",), urlencoded=True)
     found, created = file_one(conn, ReportIn(category=body.service_code, lon=body.long, lat=body.lat,
                                              crs="EPSG:4326", reported_at=None,
                                              description=body.description, client_id=body.client_id),
-                              keep(conn, settings, user, uploads))
+                              keep(conn, settings, user, uploads["photos"]))
     if not created:
         response.status_code = 200
     return [{"service_request_id": str(found["id"]), "service_notice": None, "account_id": None}]

@@ -9,27 +9,20 @@ not yours, 403; wrong state, 409; a missing reason or 'after' photo, 422. Photos
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.datastructures import UploadFile as StarletteUpload
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
-from api.params import BIGINT, CommunityQuery, DbId, GridQuery, Paging
-from api.routes.inspections import read_photos
+from api.params import BIGINT, CommunityQuery, DbId, GridQuery, Paging, body_fields, body_schema, json_or_form
 from api.security import CurrentUser
 from gis.errors import InvalidInput
 from gis.media import store as media
 from gis.reports import file, read, workflow
 
 router = APIRouter(tags=["reports"])
-JSON_BODY = "application/json"
-FORM_BODY = "multipart/form-data"
-M = TypeVar("M", bound=BaseModel)
 Code = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 
 
@@ -63,40 +56,11 @@ class StepIn(BaseModel):
     community_code: str | None = Field(None, pattern=r"^[1-9][0-9]{11}$")
 
 
-def _schemas(model: type[BaseModel]) -> dict[str, Any]:
-    form = {**model.model_json_schema(), "additionalProperties": True}
-    form["properties"] = {**form["properties"],
-                          "photos": {"type": "array", "items": {"type": "string", "format": "binary"}}}
-    return {"requestBody": {"required": True, "content": {
-        JSON_BODY: {"schema": model.model_json_schema()}, FORM_BODY: {"schema": form}}}}
-
-
-def validated(model: type[M], fields: Any) -> M:
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
-
-
 async def read_body(request: Request) -> tuple[dict[str, Any], list[tuple[bytes, str | None]]]:
-    """The fields and photos of a JSON body or a multipart form (photos as `photos`; a cookie form's
-    `csrf_token` is api/security.py's, not a field)."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind in (FORM_BODY, "application/x-www-form-urlencoded"):
-        form = await request.form()
-        files = [v for k, v in form.multi_items() if k == "photos" and isinstance(v, StarletteUpload)]
-        fields = {k: v for k, v in form.multi_items()
-                  if k not in ("photos", "csrf_token") and isinstance(v, str) and v != ""}
-        return fields, await read_photos(files)  # type: ignore[arg-type]
-    if kind not in ("", JSON_BODY):
-        raise InvalidInput.one("body", f"send {JSON_BODY} or {FORM_BODY} (with photos)")
-    try:
-        fields = json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput.one("body", "not valid JSON") from None
-    if not isinstance(fields, dict):
-        raise InvalidInput.one("body", "must be a JSON object")
-    return fields, []
+    """The fields as sent and the photos (`photos`) of a JSON body, a multipart form or a plain form post,
+    for the callers that validate the fields themselves (the workbench's report forms)."""
+    fields, uploads = await body_fields(request, ("photos",), urlencoded=True)
+    return fields, uploads["photos"]
 
 
 def keep(conn: Conn, settings: AppSettings, user: CurrentUser,
@@ -114,16 +78,15 @@ def file_one(conn: Conn, body: ReportIn, photos: list[file.Photo]) -> tuple[dict
 
 
 @router.post("/reports", status_code=201, summary="Report uncivil behaviour (上报不文明行为)",
-             openapi_extra=_schemas(ReportIn),
+             openapi_extra=body_schema(ReportIn),
              responses={200: {"description": "the same client_id again: the first report"},
                         422: {"description": "a field is missing or wrong: the answer names it"}})
 async def post_report(request: Request, response: Response, conn: Conn, settings: AppSettings,
                       user: CurrentUser) -> dict[str, Any]:
     """The reporter is the signed-in user. The owner is found on arrival (routing evidence in
     `routing`); `duplicates` lists open reports of the same category within 50 m and 72 hours."""
-    fields, uploads = await read_body(request)
-    body = validated(ReportIn, fields)
-    found, created = file_one(conn, body, keep(conn, settings, user, uploads))
+    body, uploads = await json_or_form(request, ReportIn, ("photos",), urlencoded=True)
+    found, created = file_one(conn, body, keep(conn, settings, user, uploads["photos"]))
     if not created:
         response.status_code = 200
     return found
@@ -160,14 +123,14 @@ def one_report(conn: Conn, report_id: DbId) -> dict[str, Any]:
 
 
 @router.post("/reports/{report_id}/transitions", summary="Take a step of the workflow (流转)",
-             openapi_extra=_schemas(StepIn))
+             openapi_extra=body_schema(StepIn))
 async def post_step(request: Request, conn: Conn, settings: AppSettings, user: CurrentUser,
                     report_id: DbId) -> dict[str, Any]:
     """accept | reject (note) | duplicate (duplicate_of) | dispatch (optionally to another owner) |
     overrule (note) | return (reason) | sign | handle (an 'after' photo, sent here as `photos` or
     before) | verify (not by the account that handled it) | close. Answers the report as it is now."""
-    fields, uploads = await read_body(request)
-    body = validated(StepIn, fields)
+    body, files = await json_or_form(request, StepIn, ("photos",), urlencoded=True)
+    uploads = files["photos"]
     owner = (workflow.Owner(body.owner_kind, body.unit_id, body.grid_code, body.community_code)
              if body.owner_kind else None)
     try:

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api.deps import AppSettings, Conn
 from api.headers import Nonce
-from api.routes.maps import household_pages, wall_map
+from api.routes.maps import household_pages, overlays, wall_map
 from api.security import CurrentUser
 from api.workbench.nav import allowed
 from gis.maps import street as streetmap
@@ -27,14 +27,17 @@ def street_map_page(code: str, conn: Conn, settings: AppSettings, nonce: Nonce,
                     user: CurrentUser) -> HTMLResponse:
     """Every grid of the street (9-digit code) with its household count ("—" where the user may not
     count it); households and places load for the viewport when zoomed in, each household's popup
-    linking its page. A malformed code answers 422, a street with no communities 404."""
+    linking its page; the 不文明行为 and campaign overlays (compounds, facilities, duty posts) hidden
+    until ticked. A malformed code answers 422, a street with no communities 404."""
     assert user is not None  # the route's policy lets only signed-in users in
     overview = streetmap.street_overview(conn, code, base=settings.basemap == "none")
     base = f"/maps/street/{code}"
+    extra = overlays(conn, user, "street", code)
     m = street_map(overview, f"{base}/households", f"{base}/places", settings,
                    grid_maps=lambda grid: allowed(user, "/maps/grids/{code}", grid),
                    household_url=household_pages(user),
-                   wall_map=wall_map(user, "/maps/street/{code}/sections.pdf", code))
+                   wall_map=wall_map(user, "/maps/street/{code}/sections.pdf", code),
+                   reports=extra.reports, campaign=extra.campaign, report_url=extra.report_url)
     return HTMLResponse(render_html(m, nonce=nonce), headers=PRIVATE)
 
 

@@ -8,18 +8,14 @@ one is refused (extra fields forbidden). Photos go to the media store (gis/media
 
 from __future__ import annotations
 
-import json
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.datastructures import UploadFile as StarletteUpload
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
-from api.params import XLSX, CommunityQuery, DbId, GridQuery, Paging, download
-from api.routes.inspections import read_photos
+from api.params import XLSX, CommunityQuery, DbId, GridQuery, Paging, body_schema, download, json_or_form
 from api.security import CurrentUser
 from gis.errors import InvalidInput
 from gis.media import store as media
@@ -31,8 +27,6 @@ PERIOD_DAYS = 30  # the figures' default period: the last 30 days
 From = Annotated[date | None, Query(alias="from", description="first day (default: 30 days before `to`)")]
 To = Annotated[date | None, Query(alias="to", description="last day, included (default: today)")]
 On = Annotated[date | None, Query(description="the day judged (default: today)")]
-JSON_BODY = "application/json"
-FORM_BODY = "multipart/form-data"
 
 
 class VisitIn(BaseModel):
@@ -50,41 +44,7 @@ class VisitIn(BaseModel):
     visited_at: datetime | None = Field(None, description="when the phone checked in (default: now)")
 
 
-_FORM_SCHEMA = {**VisitIn.model_json_schema(), "additionalProperties": True}
-_FORM_SCHEMA["properties"] = {**_FORM_SCHEMA["properties"],
-                              "photos": {"type": "array", "items": {"type": "string", "format": "binary"}}}
-POST_BODY: dict[str, Any] = {"requestBody": {"required": True, "content": {
-    JSON_BODY: {"schema": VisitIn.model_json_schema()}, FORM_BODY: {"schema": _FORM_SCHEMA}}}}
-
-
-def _validated(fields: dict[str, Any]) -> VisitIn:
-    try:
-        return VisitIn.model_validate(fields)
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors()) from None
-
-
-async def _read_body(request: Request) -> tuple[VisitIn, list[tuple[bytes, str | None]]]:
-    """The visit's fields and its photos, from JSON or from a multipart form (photos as `photos`)."""
-    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if kind == FORM_BODY:
-        form = await request.form()
-        # request.form() gives Starlette's UploadFile (FastAPI's is a subclass of it)
-        files = [v for k, v in form.multi_items() if k == "photos" and isinstance(v, StarletteUpload)]
-        fields = {k: v for k, v in form.multi_items()
-                  # an empty form field is not given; the CSRF token of a cookie's form post is
-                  # api/security.py's, not a field of the visit
-                  if k not in ("photos", "csrf_token") and isinstance(v, str) and v != ""}
-        return _validated(fields), await read_photos(files)  # type: ignore[arg-type]
-    if kind not in ("", JSON_BODY):
-        raise InvalidInput.one("body", f"send {JSON_BODY} or {FORM_BODY} (with photos)")
-    try:
-        fields = json.loads(await request.body() or b"null")
-    except (ValueError, UnicodeDecodeError):
-        raise InvalidInput.one("body", "not valid JSON") from None
-    if not isinstance(fields, dict):
-        raise InvalidInput.one("body", "must be a JSON object")
-    return _validated(fields), []
+POST_BODY = body_schema(VisitIn)
 
 
 @router.post("/households/{household_id}/visits", status_code=201, summary="Check in at a household (走访)",
@@ -96,9 +56,9 @@ async def post_visit(request: Request, response: Response, conn: Conn, settings:
     the distance to the household is measured on the ellipsoid and a check-in farther than
     GRIDMAP_VISIT_FAR_M is flagged `far`, not refused. A household outside your grids: 404."""
     assert user is not None, "api/policy.py lets no anonymous caller reach a visit"
-    body, uploads = await _read_body(request)
+    body, uploads = await json_or_form(request, VisitIn, ("photos",))
     stored = [(media.store(conn, settings.data_dir, content, user.username), name)
-              for content, name in uploads]
+              for content, name in uploads["photos"]]
     found, created = record.record_visit(
         conn, household_id, record.Position(body.lon, body.lat, body.crs, body.accuracy_m), body.kind,
         body.outcome, body.note, body.client_id, far_m=settings.visit_far_m, visited_at=body.visited_at,

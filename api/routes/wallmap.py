@@ -4,6 +4,9 @@ road sections, on ISO paper at a true scale.
 Two profiles: ``public`` (a notice board: no resident's name, no tag) for every role that sees the
 map, and ``office`` (tag rings and counts) for the roles that keep that capability's records; the
 database's row-level security decides the rows either way, and an office sheet is audited.
+
+A machine without a TrueType CJK font cannot draw the sheet: 503 naming the font files looked for and
+the package that brings one (the server's setup is missing, not the request wrong).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from api.deps import Conn
 from api.security import CurrentUser
 from gis.access.accounts import Principal
 from gis.access.roles import PERIMETER_WRITE, REGISTER, ROADS_WRITE, Roles
-from gis.maps.wallmap import render_pdf
+from gis.maps.wallmap import FontMissing, render_pdf
 from gis.maps.wallmap_data import build_sheet
 from gis.maps.wallmap_sheet import PAPERS, SCALES
 
@@ -37,7 +40,8 @@ Scale = Annotated[int | None, Query(description="N of 1:N, one of " + ", ".join(
                                     + "; default the largest scale that fits the paper")]
 Day = Annotated[date | None, Query(alias="date", description="the day to look at; default today")]
 _PDF_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {PDF: {}}, "description": "a one-page vector PDF"}}
+    200: {"content": {PDF: {}}, "description": "a one-page vector PDF"},
+    503: {"description": "no TrueType CJK font on the server (install fonts-wqy-microhei)"}}
 
 # Who may ask for the office profile of each kind of sheet: those who keep its records.
 OFFICE: dict[str, Roles] = {"grid": REGISTER, "community": REGISTER, "school": PERIMETER_WRITE,
@@ -50,7 +54,12 @@ def _sheet_pdf(conn: Conn, user: Principal | None, kind: str, code: str, paper: 
         raise HTTPException(status.HTTP_403_FORBIDDEN,
                             "profile: the office sheet is for " + ", ".join(sorted(OFFICE[kind])))
     sheet = build_sheet(conn, kind, code, profile, paper, scale, day)
-    body = render_pdf(sheet)
+    try:
+        body = render_pdf(sheet)
+    except FontMissing as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            f"wall map unavailable on this server: {exc} (apt-get install fonts-wqy-microhei)"
+                            ) from None
     layout = sheet.layout
     assert layout is not None
     name = f"wallmap-{kind}-{code}-{layout.paper}-1_{layout.scale}-{profile}.pdf"

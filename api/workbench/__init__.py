@@ -52,6 +52,7 @@ def install(app: FastAPI, responses: dict) -> None:
     from api.workbench import workers as worker_pages
 
     app.include_router(worker_pages.router, responses=responses)
+    app.include_router(worker_pages.form_router, responses=responses)  # its 服务电话 form (the API: PUT)
     # 数据导入 (/imports; its posts share POST /imports/{layer} with the API) and 数据导出 (/exports)
     app.include_router(import_pages.router, responses=responses)
     app.include_router(import_pages.post_router, responses=responses)
@@ -75,13 +76,18 @@ def install(app: FastAPI, responses: dict) -> None:
                            unit_pages.router, unit_pages.form_router, unit_pages.edit_router):
         app.include_router(planner_router, responses=responses)
     # 阵地, 志愿服务, 红黑榜 (issue 16 part B): pages on the API's paths (PageRoute, FormRoute)
+    # and their forms (issue 16): a facility's page, sessions with photos, edit/close; team, member, leave
+    # and activity forms; draft, entry, remove, approve/publish, new version and participation (参评率)
     from api.workbench import facilities as facility_pages
+    from api.workbench import facility_forms, honour_forms, session_photos, volunteer_forms
     from api.workbench import honours as honour_pages
     from api.workbench import volunteers as volunteer_pages
 
     for campaign_router in (facility_pages.page_router, facility_pages.form_router,
-                            volunteer_pages.page_router,
-                            honour_pages.page_router):
+                            facility_forms.page_router, facility_forms.form_router,
+                            facility_forms.edit_router, session_photos.router,
+                            volunteer_pages.page_router, volunteer_forms.form_router,
+                            honour_pages.page_router, honour_forms.form_router, honour_forms.remove_router):
         app.include_router(campaign_router, responses=responses)
     # 值守排班 (/duties/roster, its record form) and 无人管理小区 (/compounds, /compounds/coverage), issue 16
     from api.workbench import compounds as compound_pages
@@ -89,6 +95,24 @@ def install(app: FastAPI, responses: dict) -> None:
 
     app.include_router(duty_pages.page_router, responses=responses)
     app.include_router(compound_pages.page_router, responses=responses)
+    # 考核 (issue 16 part C): the quarter page per community, the evidence form, the freeze button (pages
+    # and form posts on the API's paths), then their JSON API (api/routes/assessment.py), after the pages
+    from api.routes import assessment as assessment_api
+    from api.workbench import assessment as assessment_pages
+
+    for assessment_router in (assessment_pages.router, assessment_pages.page_router,
+                              assessment_pages.form_router, assessment_api.router):
+        app.include_router(assessment_router, responses=responses)
+    # their forms (issue 16): the duty form, a duty's page, the days missed; 门前三包 agreements and checks;
+    # a compound's page with the pairing and task forms, the upload, the overlaps; the records' photos.
+    # After the pages above (/duties/roster, /compounds/coverage are no ids), /duties/new first
+    from api.workbench import campaign_photos, compound_forms, duty_forms
+    from api.workbench import frontage as frontage_pages
+
+    for duty_router in (duty_forms.router, duty_forms.page_router, duty_forms.form_router,
+                        frontage_pages.page_router, frontage_pages.form_router, compound_forms.router,
+                        compound_forms.page_router, compound_forms.form_router, campaign_photos.router):
+        app.include_router(duty_router, responses=responses)
     # 不文明行为 (issue 14): the reporter's form, the queues, the report page with its step forms (pages and
     # form posts on the API's paths: PageRoute, FormRoute) and a report's photos (through the report)
     from api.workbench import reports as report_pages

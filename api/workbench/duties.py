@@ -15,9 +15,8 @@ from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.deps import AppSettings, Conn
-from api.params import DbId
+from api.params import DbId, read_uploads
 from api.policy import POLICY
-from api.routes.inspections import read_photos
 from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang, Language
 from api.workbench.render import page
@@ -113,7 +112,7 @@ async def record_form(
             request, conn, user, lang, None, None, {"duty_day": "not a date"}, (duty_id, duty_day), 422
         )
     try:
-        uploads = await read_photos(photos or [])
+        uploads = await read_uploads(photos or [])
         with conn.transaction():  # a savepoint: a refused photo or field records nothing
             kept = [
                 (media.store(conn, settings.data_dir, content, user.username).sha256, name)

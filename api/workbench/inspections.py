@@ -21,9 +21,9 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from api.deps import AppSettings, Conn
-from api.params import DbId
+from api.params import DbId, read_uploads
 from api.policy import POLICY
-from api.routes.inspections import keep_photos, read_photos
+from api.routes.inspections import keep_photos
 from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import allowed
@@ -176,7 +176,7 @@ async def record_inspection(request: Request, conn: Conn, settings: AppSettings,
     assert user is not None
     form = {"result": result, "note": note, "licence_displayed": licence_displayed}
     try:
-        uploads = await read_photos(photos or [])
+        uploads = await read_uploads(photos or [])
         if licence_displayed not in LICENCE_SEEN:
             raise InvalidInput.one("licence_displayed", "yes, no or not looked at")
         with conn.transaction():  # a savepoint: a refused photo undoes the inspection

@@ -70,10 +70,18 @@ MENU: tuple[tuple[str, str], ...] = (
     (N_("路段分配"), "/sections"),  # 创建办/城管: the sections on a map, the assign form
     (N_("责任单位"), "/units"),
     (N_("值守排班"), "/duties/roster"),  # issue 16: duties' roster, a unit's own; record a day
+    (N_("新建值守"), "/duties/new"),  # the duty form (planners, admins); a duty's page from the roster
+    (N_("缺岗名单"), "/duties/missed"),  # the days missed: a unit's own, the planners' all
+    (N_("门前三包"), "/frontage/agreements"),  # agreements in force, their checks, the forms
     (N_("无人管理小区"), "/compounds/coverage"),  # helper coverage per area, drilling down to the lists
+    (N_("帮扶小区"), "/compounds"),  # the compounds list: a unit's accounts find the one they help
+    (N_("导入小区"), "/compounds/new"),  # upload a GeoJSON file of compounds (planners, admins)
+    (N_("小区重叠"), "/compounds/overlaps"),
     (N_("阵地设施"), "/facilities"),  # issue 16 part B: facilities and the check against the targets
     (N_("志愿服务"), "/volunteers/teams"),  # teams, members, hours
     (N_("红黑榜"), "/honours/lists"),  # honour and red/black lists
+    (N_("参评率"), "/honours/participation"),  # households taking part per community vs the 80 % target
+    (N_("季度考核"), "/assessment"),  # issue 16 part C: each community against the quarter's scoring sheet
     (N_("用户管理"), "/users"),
     (N_("网格员名录"), "/grid-workers"),  # the grid workers and whether each has an account
     (N_("审计日志"), "/audit"),

@@ -27,9 +27,11 @@ from api.policy import POLICY
 from api.routes.reports import StepIn, keep, read_body
 from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang, Language
+from api.workbench.nav import allowed
 from api.workbench.render import page
 from api.workbench.routing import FormRoute, PageRoute
 from gis.access.accounts import Principal
+from gis.access.roles import ADMIN
 from gis.errors import Conflict, InvalidInput
 from gis.reports import read, workflow
 from gis.reports.file import LOCAL_TZ
@@ -113,6 +115,18 @@ def units(conn: psycopg.Connection) -> list[tuple[int, str]]:
     return [(r[0], r[1]) for r in conn.execute("SELECT id, name FROM responsible_unit ORDER BY name, id")]
 
 
+EXPOSURE = "/reports/{report_id}/exposure"  # 曝光台发布 (api/workbench/exposure.py)
+
+
+def may_publish(user: Principal, report: dict[str, Any]) -> bool:
+    """Whether the report page links to its publish page: a closed report, a role the policy lets in,
+    and an admin grant over the report's area (the database's report_admin_of: the scope is the area
+    or above it), so that the link never leads to a 403."""
+    area = report.get("area_code") or ""
+    return (report["state"] == "closed" and allowed(user, EXPOSURE)
+            and any(g.role == ADMIN and area.startswith(g.scope) for g in user.grants))
+
+
 def report_page(request: Request, conn: psycopg.Connection, user: Principal, lang: Language, report_id: int,
                 *, errors: dict[str, str] | None = None, failed: str | None = None,
                 form: dict[str, str] | None = None, conflict: str | None = None, filed: bool = False,
@@ -127,7 +141,8 @@ def report_page(request: Request, conn: psycopg.Connection, user: Principal, lan
                     actions=actions, words=words, action_names=ACTION_NAMES, owner_names=OWNER_NAMES,
                     rule_names=RULE_NAMES, step_fields=STEP_FIELDS, errors=errors or {}, failed=failed,
                     form=form or {}, conflict=conflict, filed=filed,
-                    units=units(conn) if "dispatch" in actions else [])
+                    units=units(conn) if "dispatch" in actions else [],
+                    publish=EXPOSURE.format(report_id=report_id) if may_publish(user, found) else None)
     response.status_code = status_code
     return response
 

@@ -6,12 +6,18 @@ a grid worker those in her grids, an admin or viewer those of the areas), first 
 the user now (待我处理: the database's own answer, reports.next_actions) and then the rest still open;
 a dispatcher thus finds new, returned, handled (to verify) and verified (to close) reports at the top.
 Overdue ones (working-day deadlines: accept_by for a new report, handle_by once accepted) are marked.
+
+The queue is paged (?page=, QUEUE_SHOWN a page) over every matching report, so none is hidden: the
+steps are asked of the database for the whole queue at once (next_actions, one query), the reports with
+a step for the user come first across the pages, and the page reads only its own rows.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 import psycopg
 from fastapi import APIRouter, Depends, Query, Request
@@ -30,34 +36,65 @@ from gis.reports import read
 from gis.reports.file import today
 
 QUEUE, MINE = "/reports/queue", "/reports/mine"
-QUEUE_SHOWN = 200  # open reports listed in a queue (the oldest open ones beyond are in the JSON API)
+QUEUE_SHOWN = 50  # reports a page of the queue lists (?page= for the rest)
 HOME_SHOWN = 10
 State = Annotated[str | None, Query(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 
 router = APIRouter(tags=["workbench (工作台)"], include_in_schema=False)
 
-_OPEN = """SELECT r.id FROM report r JOIN report_state s ON s.code = r.state AND s.open
-WHERE (%(overdue)s::date IS NULL
+# Every report of the queue (the open ones, or those of one state), newest first: ids only, the page
+# reads its rows. Row-level security decides which the user reads.
+_MATCHING = """SELECT r.id FROM report r JOIN report_state s ON s.code = r.state
+WHERE (CASE WHEN %(state)s::text IS NULL THEN s.open ELSE r.state = %(state)s END)
+  AND (%(overdue)s::date IS NULL
        OR (r.state = 'new' AND %(overdue)s::date > r.accept_by)
        OR (r.state IN ('accepted', 'dispatched', 'returned', 'signed') AND %(overdue)s::date > r.handle_by))
-ORDER BY r.reported_at DESC, r.id DESC LIMIT %(limit)s"""
+ORDER BY r.reported_at DESC, r.id DESC"""
 
 
 def _shown(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "reported_at": local(r["reported_at"])} for r in rows]
 
 
+@dataclass
+class Queue:
+    """One page of a queue: its reports with a step for the user now and the others (each with
+    ``actions``), and the counts over the whole queue."""
+
+    mine: list[dict[str, Any]]
+    others: list[dict[str, Any]]
+    mine_total: int  # over every page
+    others_total: int
+    page: int  # from 1, within 1..pages
+    pages: int  # at least 1
+
+    @property
+    def total(self) -> int:
+        return self.mine_total + self.others_total
+
+
 def queue(conn: psycopg.Connection, user: Principal, *, state: str | None = None, overdue: bool = False,
-          limit: int = QUEUE_SHOWN) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """(the reports with a step for the user now, the other open ones); with ``state``: that state's."""
-    if state:
-        _total, rows = read.reports(conn, state=state, overdue=True if overdue else None, limit=limit)
-    else:
-        ids = [r[0] for r in conn.execute(_OPEN, {"overdue": today() if overdue else None, "limit": limit})]
-        rows = read.reports(conn, ids=ids, limit=limit)[1] if ids else []
-    actions = next_actions(conn, user, [r["id"] for r in rows])
-    rows = [{**r, "actions": actions.get(r["id"], [])} for r in _shown(rows)]
-    return [r for r in rows if r["actions"]], [r for r in rows if not r["actions"]]
+          page: int = 1, size: int = QUEUE_SHOWN) -> Queue:
+    """Page ``page`` of the queue: the reports with a step for the user first, then the others, each
+    part newest first; with ``state``: that state's reports. A page beyond the last is the last."""
+    ids = [r[0] for r in conn.execute(_MATCHING, {"state": state, "overdue": today() if overdue else None})]
+    actions = next_actions(conn, user, ids)
+    ordered = [i for i in ids if actions.get(i)] + [i for i in ids if not actions.get(i)]
+    pages = max(1, math.ceil(len(ordered) / size))
+    page = min(page, pages)
+    shown = ordered[(page - 1) * size:page * size]
+    found = {r["id"]: r for r in read.reports(conn, ids=shown, limit=size)[1]} if shown else {}
+    rows = [{**r, "actions": actions.get(r["id"], [])}
+            for r in _shown([found[i] for i in shown if i in found])]
+    mine_total = sum(1 for i in ids if actions.get(i))
+    return Queue([r for r in rows if r["actions"]], [r for r in rows if not r["actions"]], mine_total,
+                 len(ids) - mine_total, page, pages)
+
+
+def _page_link(state: str | None, overdue: bool, page: int) -> str:
+    params = {k: v for k, v in (("state", state), ("overdue", "true" if overdue else None), ("page", page))
+              if v}
+    return f"{QUEUE}?{urlencode(params)}"
 
 
 def _context(conn: psycopg.Connection, lang: Language) -> dict[str, Any]:
@@ -66,11 +103,15 @@ def _context(conn: psycopg.Connection, lang: Language) -> dict[str, Any]:
 
 @router.get(QUEUE, response_class=HTMLResponse)
 def queue_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang, state: State = None,
-               overdue: bool = False) -> HTMLResponse:
+               overdue: bool = False, page_number: Annotated[int, Query(alias="page", ge=1, le=10**6)] = 1
+               ) -> HTMLResponse:
     assert user is not None
-    mine, others = queue(conn, user, state=state, overdue=overdue)
-    return page(request, user, lang, "report_queue.html", N_("举报待办"), mine=mine, others=others,
-                state=state, overdue=overdue, **_context(conn, lang))
+    q = queue(conn, user, state=state, overdue=overdue, page=page_number)
+    return page(request, user, lang, "report_queue.html", N_("举报待办"), q=q, mine=q.mine, others=q.others,
+                state=state, overdue=overdue,
+                previous=_page_link(state, overdue, q.page - 1) if q.page > 1 else None,
+                next=_page_link(state, overdue, q.page + 1) if q.page < q.pages else None,
+                **_context(conn, lang))
 
 
 @router.get(MINE, response_class=HTMLResponse)
@@ -105,10 +146,10 @@ def reports_home(conn: psycopg.Connection, user: Principal, lang: Language) -> R
     """What a unit or reporter account's home page shows of reports (None for other roles)."""
     if not {UNIT, REPORTER} & user.roles:
         return None
-    todo = queue(conn, user)[0] if UNIT in user.roles and allowed(user, QUEUE) else None
+    todo = queue(conn, user, size=HOME_SHOWN) if UNIT in user.roles and allowed(user, QUEUE) else None
     own = read.reports(conn, mine=True, limit=HOME_SHOWN) if REPORTER in user.roles else None
     links = [x for x in (link(user, N_("举报不文明行为"), "/reports/new"), link(user, N_("我的举报"), MINE),
                          link(user, N_("举报待办"), QUEUE)) if x]
-    return ReportsHome(todo[:HOME_SHOWN] if todo is not None else None, len(todo or []),
+    return ReportsHome(todo.mine if todo is not None else None, todo.mine_total if todo else 0,
                        _shown(own[1]) if own else None, own[0] if own else 0, links, names(conn, lang),
                        OWNER_NAMES, ACTION_NAMES)

@@ -23,8 +23,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from api.deps import AppSettings, Conn
-from api.params import CommunityQuery, DbId, GridQuery, Paging
-from api.routes.inspections import read_photos
+from api.params import CommunityQuery, DbId, GridQuery, Paging, read_uploads
 from api.routes.visits import PERIOD_DAYS, VisitIn
 from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang, Language
@@ -111,7 +110,7 @@ async def check_in(request: Request, conn: Conn, settings: AppSettings, user: Cu
     except ValidationError as exc:
         return _form_page(request, conn, user, lang, household_id, form, _problems(exc), 422)
     try:
-        uploads = await read_photos(photos or [])
+        uploads = await read_uploads(photos or [])
         with conn.transaction():  # a savepoint: a refused photo or field records nothing
             kept = [(media.store(conn, settings.data_dir, content, user.username), name)
                     for content, name in uploads]

@@ -123,3 +123,48 @@ PRINT_STYLES: dict[str, PrintStyle] = {
     "compliant": PrintStyle("square", COMPLIANT_COLOUR, 0.0, fill=COMPLIANT_COLOUR),
     "unassigned": PrintStyle("line", UNASSIGNED_COLOUR, 1.2, dash_mm=(2.5, 1.5)),
 }
+
+
+# The campaign's records (issue 16) as map layers (layers/campaign.py) and on the wall map. Compounds
+# (无人管理小区) are filled by whether a lead helper unit (帮扶单位) holds them today: green helped, an
+# orange with a dashed outline where none does, so the outline tells them apart in greyscale too.
+COMPOUND_HELPED_COLOUR = "#66a61e"
+COMPOUND_UNHELPED_COLOUR = "#e08214"
+# Duty posts (值守点位): crossings as points, road sections as lines; weekly solid, monthly dashed.
+DUTY_POST_COLOUR = "#1c9099"
+
+
+@dataclass(frozen=True)
+class FacilityStyle:
+    label: str  # the kind's name, as facility_kind.name_zh has it
+    colour: str
+    glyph: str  # one character on the marker, so the kind reads without the colour
+
+
+# Facilities (阵地) by kind (facility_kind, migration 026). A kind added to that table later is drawn
+# with "other" and its own name from the database.
+FACILITY_STYLES: dict[str, FacilityStyle] = {
+    "moral_lecture_hall": FacilityStyle("道德讲堂", "#8c510a", "讲"),
+    "volunteer_station": FacilityStyle("志愿服务站", "#01665e", "志"),
+    "civic_school": FacilityStyle("市民学校", "#2166ac", "校"),
+    "notice_board": FacilityStyle("宣传栏", "#5e4fa2", "宣"),
+    "exposure_board": FacilityStyle("曝光台", "#b35806", "曝"),
+    "practice_station": FacilityStyle("新时代文明实践站", "#762a83", "践"),
+    "other": FacilityStyle("其他阵地", "#666666", "阵"),
+}
+
+LABELS.update({
+    "compound_helped": "无人管理小区（已结对帮扶）",
+    "compound_unhelped": "无人管理小区（未结对）",
+    "facility": "文明阵地",
+    "duty_post": "值守点位/路段",
+})
+PRINT_STYLES.update({
+    "compound_helped": PrintStyle("area", COMPOUND_HELPED_COLOUR, 0.4, fill=COMPOUND_HELPED_COLOUR,
+                                  fill_alpha=0.3),
+    "compound_unhelped": PrintStyle("area", COMPOUND_UNHELPED_COLOUR, 0.4, dash_mm=(1.5, 1.0),
+                                    fill=COMPOUND_UNHELPED_COLOUR, fill_alpha=0.3),
+    "facility": PrintStyle("square", FACILITY_STYLES["other"].colour, 0.0,
+                           fill=FACILITY_STYLES["other"].colour),
+    "duty_post": PrintStyle("line", DUTY_POST_COLOUR, 0.8),
+})

@@ -12,8 +12,9 @@ import io
 import json
 from datetime import date, timedelta
 
+from gis.demo.scoring import demo_sheet_xlsx
 from tests.access.conftest import PASSWORD
-from tests.access.matrix_world import CAMPAIGN, TILE_ZOOM, Extras, tile_of
+from tests.access.matrix_world import ASSESSMENT, CAMPAIGN, TILE_ZOOM, Extras, tile_of
 
 TODAY = date.today()
 PNG = bytes.fromhex(  # a 1x1 PNG that decodes (photos are judged by their content)
@@ -73,6 +74,9 @@ def path_values(w, ex: Extras, inside: bool, layer: str | None) -> dict[str, str
             **getattr(ex, "field", {}),
             # duties and compounds (issue 16 part A): duty_id, compound_id, helper_id, agreement_id
             **getattr(w, "campaign", {}),
+            # evidence and the quarterly assessment (issue 16 part C): the quarter, sheet, evidence item
+            # and frozen submission of tests/access/matrix_world.py ASSESSMENT
+            **ASSESSMENT.get(w.tag, {}),
         }.items()
     }
 
@@ -354,6 +358,11 @@ def write_request(
         ("PUT", "/grid-workers/{worker_id}/account"): (
             {"json": {"username": w.users["worker"].username}}, False),
         ("DELETE", "/grid-workers/{worker_id}/account"): ({}, False),
+        # the worker's public service phone (issue 14/15 leftovers): JSON and the directory's form
+        ("PUT", "/grid-workers/{worker_id}/service-phone"): (
+            {"json": {"service_phone": "0731-84567890"}}, False),
+        ("POST", "/grid-workers/{worker_id}/service-phone"): (
+            {"data": {"service_phone": "0731-84567891"}}, False),
         ("PUT", "/users/{username}/unit"): ({"json": {"unit_id": ex.unit}}, False),
         ("DELETE", "/users/{username}/unit"): ({}, False),
         ("POST", "/users/{username}/unit"): ({"data": {"unit_id": str(ex.unit)}}, False),
@@ -407,6 +416,10 @@ def write_request(
         ("POST", "/honours/lists/{list_id}/versions"): ({"json": {}}, False),
         ("POST", "/honours/participation"): (
             {"json": {"year": TODAY.year, "household_ids": [household]}}, False),
+        # issue 16's workbench forms: the facility's edit form (its PATCH as a form post), an entry removed
+        # by the list page's button (its DELETE as a form post)
+        ("POST", "/facilities/{facility_id}"): ({"data": {"name": "renamed by the form"}}, False),
+        ("POST", "/honours/lists/{list_id}/entries/{entry_id}/remove"): ({"data": {"csrf_token": ""}}, False),
         # duties and compounds (issue 16 part A): the matrix's duty is weekly on Fridays from 60 days
         # back, its compound helped from 30 days back (tests/duties/campaign_world.py)
         ("POST", "/duties"): (
@@ -433,7 +446,27 @@ def write_request(
         ("POST", "/compounds/{compound_id}/tasks"): (
             {"json": {"kind": "greening", "title": "hedge", "done_on": str(TODAY - timedelta(days=1))}},
             False),
+        # the campaign's records in (issue 16, api/routes/campaign_exports.py): a facility at the spot of the
+        # user's community (out of scope: the other street's, which row-level security refuses) and a compound
+        ("POST", "/imports/campaign/facilities"): (
+            {"files": {"file": ("facilities.csv",
+                                _csv([{"类型": "宣传栏", "名称": "宣传栏", "所属社区编码": community,
+                                       "经度": spot[0], "纬度": spot[1]}]), "text/csv")}},
+            True),
+        ("POST", "/imports/campaign/compounds"): (
+            {"files": {"file": ("compounds.geojson",
+                                _geojson([({"名称": "小区"}, _square(spot[0], spot[1], 0.001))]),
+                                "application/geo+json")}}, False),
         # visits (走访): a check-in at the household, from right beside it
+        # evidence and the quarterly assessment (issue 16 part C): a sheet of the user's street (out of
+        # scope: the other street's) for a quarter nobody imported; a photo as evidence of item 1; the
+        # freeze (the matrix's community is frozen already: 409, a conflict with the data)
+        ("POST", "/assessment/sheets"): (
+            {"files": {"file": ("s.xlsx", demo_sheet_xlsx(), "application/octet-stream")},
+             "data": {"quarter": "2031Q1", "scope": street, "title": "t"}}, True),
+        ("POST", "/communities/{code}/assessment/{quarter}/evidence"): (
+            {"files": {"file": ("p.png", PNG, "image/png")}, "data": {"title": "t", "item_no": "1"}}, False),
+        ("POST", "/communities/{code}/assessment/{quarter}/freeze"): ({"json": {}}, False),
         ("POST", "/households/{household_id}/visits"): (
             {"json": {"lon": lon, "lat": lat, "kind": "routine", "outcome": "met"}}, False),
         ("POST", "/households/{household_id}/persons/new"): (

@@ -109,6 +109,32 @@ def build_extras(conn: psycopg.Connection, w) -> Extras:
     from tests.duties.campaign_world import matrix_objects
 
     w.campaign = matrix_objects(conn, w, unit, section, x0, y0)
+    # the workbench forms of duties and compounds (issue 16): a duty record two Fridays back, a frontage
+    # check and a compound task, each holding the matrix's PNG (the photo routes read it through them;
+    # its media row here, its files stored by tests/access/conftest.py); written as the owner
+    from tests.access.matrix_cases import PNG, PNG_SHA256
+
+    conn.execute("INSERT INTO media (sha256, mime, bytes, width, height, stored_by)"
+                 " VALUES (%s, 'image/png', %s, 1, 1, 'matrix') ON CONFLICT DO NOTHING",
+                 [PNG_SHA256, len(PNG)])
+    made = conn.execute(
+        """WITH r AS (INSERT INTO duty_record (duty_id, duty_day, status, recorder)
+                      VALUES (%(duty)s,
+                              current_date - (mod(extract(isodow FROM current_date)::int + 2, 7) + 14),
+                              'done', 'matrix') RETURNING id),
+                rp AS (INSERT INTO duty_record_photo (record_id, sha256) SELECT id, %(sha)s FROM r),
+                c AS (INSERT INTO frontage_check (agreement_id, checked_on, result, checker)
+                      VALUES (%(agreement)s, current_date - 2, 'fail', 'matrix') RETURNING id),
+                cp AS (INSERT INTO frontage_check_photo (check_id, sha256) SELECT id, %(sha)s FROM c),
+                t AS (INSERT INTO compound_task (compound_id, unit_id, kind, title, done_on, recorder)
+                      SELECT h.compound_id, h.unit_id, 'greening', 'hedge', current_date - 2, 'matrix'
+                      FROM compound_helper h WHERE h.id = %(helper)s RETURNING id),
+                tp AS (INSERT INTO compound_task_photo (task_id, sha256, stage)
+                       SELECT id, %(sha)s, 'after' FROM t)
+           SELECT (SELECT id FROM r), (SELECT id FROM c), (SELECT id FROM t)""",
+        {"duty": w.campaign["duty_id"], "agreement": w.campaign["agreement_id"],
+         "helper": w.campaign["helper_id"], "sha": PNG_SHA256}).fetchone()
+    w.campaign.update(zip(("record_id", "check_id", "task_id"), made, strict=True))
     geometry = dict(
         conn.execute(
             "SELECT code, ST_AsGeoJSON(geom)::json FROM community WHERE code = ANY(%(c)s)"
@@ -209,6 +235,11 @@ def build_extras(conn: psycopg.Connection, w) -> Extras:  # type: ignore[no-rede
     session = one("INSERT INTO facility_session (facility_id, held_on, topic, attendance, recorder_id,"
                   " recorder)"
                   " VALUES (%s, current_date, 'topic', 10, 0, '') RETURNING id", [facility])
+    # the workbench's session photo routes (issue 16 forms): the matrix's PNG, its media row made above
+    from tests.access.matrix_cases import PNG_SHA256
+
+    conn.execute("INSERT INTO facility_session_photo (session_id, sha256, file_name)"
+                 " VALUES (%s, %s, 'p.png')", [session, PNG_SHA256])
     team = one("INSERT INTO volunteer_team (name, scope) VALUES (%s, %s) RETURNING id",
                [f"{w.tag} 队", w.community])
     member = one("INSERT INTO volunteer_member (team_id, person_id) VALUES (%s, %s) RETURNING id",
@@ -285,3 +316,81 @@ def remove_extras(conn: psycopg.Connection, w) -> None:  # type: ignore[no-redef
         conn.execute("DELETE FROM report WHERE id = %s", [made["closed_report"]])
         conn.execute("DELETE FROM visit WHERE id = %s", [made["visit"]])
     _remove_extras_field(conn, w)
+
+
+# The campaign's record exports (issue 16): a 十文明户 list of the world's community, published and public,
+# for GET /exports/campaign/honours/{honour_list_id} (the full version for the register's roles who see
+# it, the public one for the others). A published list is never removed: it stays, tagged.
+_build_extras_exchange = build_extras
+
+
+def build_extras(conn: psycopg.Connection, w) -> Extras:  # type: ignore[no-redef]
+    ex = _build_extras_exchange(conn, w)
+    published = conn.execute("INSERT INTO honour_list (kind, scope, series, title, public, drafted_by) VALUES"
+                             " ('civilised_household', %s, %s, 'published', true, '') RETURNING id",
+                             [w.community, f"{w.tag}-published"]).fetchone()[0]
+    conn.execute("INSERT INTO honour_entry (list_id, colour, household_id, label, public_label)"
+                 " VALUES (%s, 'red', %s, 'label', 'public label')", [published, w.households[w.g1][1]])
+    conn.execute("UPDATE honour_list SET state = 'approved' WHERE id = %s", [published])
+    conn.execute("UPDATE honour_list SET state = 'published' WHERE id = %s", [published])
+    CAMPAIGN[w.tag]["honour_list"] = published  # the path value honour_list_id
+    return ex
+
+
+# Issue 16 part C (evidence and the quarterly assessment, migration 027): the quarter's scoring sheet of
+# the world's county (shared by the worlds of a session: made once per quarter), an evidence item of
+# the world's community (the matrix's photo) and its frozen submission. Evidence and submissions are
+# append-only (triggers refuse a DELETE, for the owner too): the owner lifts the trigger for the
+# teardown only, in its own transaction. Path values: tests/access/matrix_cases.py ASSESSMENT.
+ASSESSMENT: dict[str, dict[str, object]] = {}
+_build_extras_assessment, _remove_extras_assessment = build_extras, remove_extras
+
+
+def build_extras(conn: psycopg.Connection, w) -> Extras:  # type: ignore[no-redef]
+    import hashlib
+    import json
+
+    from gis.assessment.figures import today
+    from gis.assessment.quarters import of_day
+    from tests.access.matrix_cases import PNG, PNG_SHA256
+
+    ex = _build_extras_assessment(conn, w)
+    quarter, county = of_day(today()), w.street[:6]
+    source = b"matrix scoring sheet"
+    conn.execute("INSERT INTO evidence_file (sha256, mime, bytes, stored_by) VALUES (%s, 'text/plain', %s,"
+                 " 'matrix') ON CONFLICT DO NOTHING", [hashlib.sha256(source).hexdigest(), len(source)])
+    digest = hashlib.sha256(source).hexdigest()
+    made = conn.execute("INSERT INTO assessment_sheet (quarter, scope, title, source_sha256, imported_by)"
+                        " VALUES (%s, %s, 'matrix', %s, 'matrix') ON CONFLICT (quarter, scope) DO NOTHING"
+                        " RETURNING id", [quarter.code, county, digest]).fetchone()
+    if made:
+        conn.execute("INSERT INTO assessment_item (sheet_id, item_no, position, section, content, points,"
+                     " measure, figure, target, direction, evidence_from) VALUES"
+                     " (%s, '1', 1, '组织领导', '领导小组', 3, '查看文件', NULL, NULL, NULL, '{}'),"
+                     " (%s, '2', 2, '道德讲堂', '道德讲堂', 4, '系统统计', 'moral_lecture_halls', 1, '>=',"
+                     "  '{facility_session}')", [made[0], made[0]])
+    sheet = conn.execute("SELECT id FROM assessment_sheet WHERE quarter = %s AND scope = %s",
+                         [quarter.code, county]).fetchone()[0]
+    evidence = conn.execute(
+        "INSERT INTO evidence_item (quarter, community_code, sha256, kind, mime, title, item_no, recorded_by)"
+        " VALUES (%s, %s, %s, 'photo', 'image/png', 'matrix', '1', 'matrix') RETURNING id",
+        [quarter.code, w.community, PNG_SHA256]).fetchone()[0]
+    files = [{"path": f"evidence/{PNG_SHA256}.png", "sha256": PNG_SHA256, "mime": "image/png",
+              "bytes": len(PNG), "evidence": []}]
+    frozen = conn.execute(
+        "INSERT INTO assessment_freeze (sheet_id, community_code, measured_on, figures, evidence,"
+        " manifest_sha256, frozen_by) VALUES (%s, %s, current_date, '[]', %s, %s, 'matrix') RETURNING id",
+        [sheet, w.community, json.dumps(files), "0" * 64]).fetchone()[0]
+    ASSESSMENT[w.tag] = {"quarter": quarter.code, "sheet_id": sheet, "evidence_id": evidence,
+                         "freeze_id": frozen}
+    return ex
+
+
+def remove_extras(conn: psycopg.Connection, w) -> None:  # type: ignore[no-redef]
+    if ASSESSMENT.pop(w.tag, None):
+        for table, trigger in (("assessment_freeze", "assessment_freeze_append_only"),
+                               ("evidence_item", "evidence_item_append_only")):
+            conn.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
+            conn.execute(f"DELETE FROM {table} WHERE community_code = %s", [w.community])
+            conn.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
+    _remove_extras_assessment(conn, w)

@@ -319,5 +319,7 @@ def test_the_service_role_reaches_accounts_only_through_the_entry_points(databas
         "admin_user_revoke",
         # what an account acts as (migration 023): a grid worker record, a responsible unit
         "admin_worker_link", "admin_worker_unlink", "admin_unit_link",
-        "admin_unit_unlink", "admin_user_links"}
+        "admin_unit_unlink", "admin_user_links",
+        # a worker's public service phone, checked against the admin's scope (migration 035)
+        "admin_worker_service_phone", "admin_worker_editable"}
     assert public == 0 and definers == 0

@@ -105,8 +105,16 @@ def clean(perimeter_url: str) -> Callable[[], None]:
     """Empty the perimeter tables of the committed database (before a test that fills them)."""
     def run() -> None:
         with psycopg.connect(perimeter_url) as c:
+            # the assessment's append-only tables (migration 027) refuse TRUNCATE, and the cascade from
+            # community reaches them: lift the refusal inside this transaction only
+            guards = (("evidence_item", "evidence_item_no_truncate"),
+                      ("assessment_freeze", "assessment_freeze_no_truncate"))
+            for table, trigger in guards:
+                c.execute(f"ALTER TABLE {table} DISABLE TRIGGER {trigger}")
             c.execute("TRUNCATE violation_event, violation, inspection, licence, place, school, grid,"
                       " community RESTART IDENTITY CASCADE")
+            for table, trigger in guards:
+                c.execute(f"ALTER TABLE {table} ENABLE TRIGGER {trigger}")
             c.execute("DELETE FROM perimeter_rule WHERE region <> 'national'")
     run()
     return run

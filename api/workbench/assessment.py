@@ -1,0 +1,172 @@
+"""The assessment pages (考核): the quarter's overview (the communities of the user's area, the sheet,
+the submissions), a community's quarter page (items, live figures, evidence counts, gap marks, the gap
+report's download, the freeze button for admins) and the evidence form (a file and what it evidences).
+
+The quarter page shares GET /communities/{code}/assessment/{quarter} with the JSON API (PageRoute), and
+the form posts share the API's POST paths (FormRoute); everything goes through gis/assessment and
+row-level security as the API does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from starlette.datastructures import Headers, UploadFile
+from starlette.routing import Match
+from starlette.types import Scope
+
+from api.deps import AppSettings, Conn
+from api.security import CurrentUser
+from api.workbench.i18n import N_, Lang
+from api.workbench.nav import allowed
+from api.workbench.render import page
+from api.workbench.routing import FormRoute, PageRoute
+from gis.access.accounts import Principal
+from gis.assessment import evidence, files, freeze, gap, quarters, scorecard, sheet
+from gis.assessment.figures import today
+from gis.errors import InvalidInput, NotFound
+from gis.media import store as media
+
+
+class BrowserFormRoute(FormRoute):
+    """A form post from a browser only (it asks for text/html): the evidence API takes multipart too,
+    and a script's upload must reach it, not the form's page."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and "text/html" not in Headers(scope=scope).get("accept", ""):
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+router = APIRouter(tags=["workbench (工作台)"], include_in_schema=False)
+page_router = APIRouter(tags=["workbench (工作台)"], route_class=PageRoute, include_in_schema=False)
+form_router = APIRouter(tags=["workbench (工作台)"], route_class=BrowserFormRoute, include_in_schema=False)
+GAP_NAMES = {scorecard.GAP_NO_EVIDENCE: N_("无佐证材料"), scorecard.GAP_BELOW_TARGET: N_("未达标"),
+             scorecard.GAP_NO_FIGURE: N_("无数据")}
+EVIDENCE_FIELDS = ("title", "item_no", "record_kind", "record_id", "supersedes")
+
+
+def _whole(user: Principal, code: str) -> bool:
+    """Whether the user reads the whole community's records (an admin or grid worker over all of it):
+    else its figures would be her part only, and the page shows "—" rather than a partial number."""
+    return any(g.role in ("admin", "grid_worker") and code.startswith(g.scope) for g in user.grants)
+
+
+def _quarter(value: str | None) -> quarters.Quarter:
+    return quarters.parse(value) if value else quarters.of_day(today())
+
+
+@router.get("/assessment", response_class=HTMLResponse)
+def overview(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
+             quarter: Annotated[str | None, Query(pattern=quarters.QUARTER)] = None) -> HTMLResponse:
+    assert user is not None
+    q = _quarter(quarter)
+    scopes = sorted({g.scope for g in user.grants})
+    seen: dict[str, str] = {}
+    for scope in scopes:  # a user holds one or two grants: the communities under (or around) each
+        seen.update(gap.communities(conn, scope[:12]))
+    submitted = {f["community_code"]: f for f in freeze.freezes(conn, q)}
+    streets = sorted({code[:9] for code in seen})
+    return page(request, user, lang, "assessment.html", N_("季度考核"), q=q, previous=_shift(q, -1),
+                following=_shift(q, 1), sheets=sheet.sheets(conn, q), communities=sorted(seen.items()),
+                submitted=submitted, streets=streets,
+                may_bundle=allowed(user, "/assessment/freezes/{freeze_id}/bundle.zip"))
+
+
+def _shift(q: quarters.Quarter, step: int) -> str:
+    n = q.year * 4 + q.number - 1 + step
+    return f"{n // 4}Q{n % 4 + 1}"
+
+
+def _quarter_page(request: Request, conn: Conn, user: Principal, lang: Any, code: str,
+                  q: quarters.Quarter) -> HTMLResponse:
+    card = scorecard.scorecard(conn, q, code)
+    frozen = next((f for f in freeze.freezes(conn, q) if f["community_code"] == code), None)
+    name = conn.execute("SELECT name FROM community WHERE code = %s", [code]).fetchone()
+    return page(request, user, lang, "assessment_quarter.html", N_("社区季度考核"), card=card, q=q, code=code,
+                community_name=name[0] if name else code, whole=_whole(user, code), frozen=frozen,
+                gap_names=GAP_NAMES, may_freeze=frozen is None and _admin_of(user, code),
+                may_add=allowed(user, "/communities/{code}/assessment/{quarter}/evidence/new", code),
+                may_bundle=allowed(user, "/assessment/freezes/{freeze_id}/bundle.zip"))
+
+
+def _admin_of(user: Principal, code: str) -> bool:
+    return any(g.role == "admin" and code.startswith(g.scope) for g in user.grants)
+
+
+@page_router.get("/communities/{code}/assessment/{quarter}", response_class=HTMLResponse)
+def quarter_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang, code: str,
+                 quarter: str) -> HTMLResponse:
+    assert user is not None
+    return _quarter_page(request, conn, user, lang, code, quarters.parse(quarter))
+
+
+def _evidence_form(request: Request, conn: Conn, user: Principal, lang: Any, code: str, q: quarters.Quarter,
+                   form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
+                   status: int = 200) -> HTMLResponse:
+    try:
+        items = sheet.sheet_for(conn, q, code)["items"]
+    except NotFound:
+        items = []
+    current = evidence.uploaded(conn, q, code)
+    response = page(request, user, lang, "assessment_evidence.html", N_("上传佐证材料"), q=q, code=code,
+                    items=items, current=current, kinds=evidence.RECORD_NAMES, form=form or {},
+                    errors=errors or {})
+    response.status_code = status
+    return response
+
+
+@router.get("/communities/{code}/assessment/{quarter}/evidence/new", response_class=HTMLResponse)
+def evidence_form(request: Request, conn: Conn, user: CurrentUser, lang: Lang, code: str,
+                  quarter: str) -> HTMLResponse:
+    assert user is not None
+    return _evidence_form(request, conn, user, lang, code, quarters.parse(quarter))
+
+
+@form_router.post("/communities/{code}/assessment/{quarter}/evidence")
+async def add_evidence(request: Request, conn: Conn, settings: AppSettings, user: CurrentUser, lang: Lang,
+                       code: str, quarter: str) -> Any:
+    """The evidence form: a refusal answers the form with the API's words beside the field (422)."""
+    assert user is not None
+    q = quarters.parse(quarter)
+    posted = await request.form()
+    form = {k: v.strip() for k, v in posted.items() if k in EVIDENCE_FIELDS and isinstance(v, str)}
+    upload = posted.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput.one("file", "choose a file")
+        content = await upload.read(files.MAX_BYTES + 1)
+        if not form.get("title"):
+            raise InvalidInput.one("title", "a title")
+        numbers = {}
+        for field in ("record_id", "supersedes"):
+            if form.get(field):
+                if not form[field].isdigit() or not 0 < int(form[field]) < 2**63:
+                    raise InvalidInput.one(field, "a record's number")
+                numbers[field] = int(form[field])
+        with conn.transaction():
+            if files.document_type(content, upload.filename):
+                sha256, mime = files.store(conn, settings.data_dir, content, user.username, upload.filename)
+            else:
+                photo = media.store(conn, settings.data_dir, content, user.username, "file")
+                sha256, mime = photo.sha256, photo.mime
+            evidence.add(conn, quarter=q, community=code, sha256=sha256, mime=mime, title=form["title"],
+                         file_name=upload.filename, item_no=form.get("item_no") or None,
+                         record_kind=form.get("record_kind") or None, record_id=numbers.get("record_id"),
+                         supersedes=numbers.get("supersedes"))
+    except InvalidInput as exc:
+        errors = {p.field: p.reason for p in exc.problems}
+        return _evidence_form(request, conn, user, lang, code, q, form, errors, 422)
+    return RedirectResponse(f"/communities/{code}/assessment/{q}#evidence", status_code=303)
+
+
+@form_router.post("/communities/{code}/assessment/{quarter}/freeze")
+async def freeze_form(request: Request, conn: Conn, settings: AppSettings, user: CurrentUser, code: str,
+                      quarter: str) -> Any:
+    """The freeze button (admins): once; the page then links the bundle."""
+    assert user is not None
+    q = quarters.parse(quarter)
+    freeze.freeze(conn, settings.data_dir, q, code)
+    return RedirectResponse(f"/communities/{code}/assessment/{q}", status_code=303)

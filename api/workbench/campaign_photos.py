@@ -1,0 +1,89 @@
+"""The photos of the campaign's records read through their record: a duty day's record, a 门前三包 check,
+a compound task (before and after). Whoever reads the record gets its page copy or thumbnail, without
+EXIF (the evidence, when and where each was taken, stays in the record's JSON); the photo tables'
+row-level security follows the record's (migration 025), so another unit's record, or a photo the record
+does not hold, is a 404 like a record that does not exist.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from fastapi import APIRouter
+from fastapi.responses import Response
+from psycopg import sql
+
+from api.deps import AppSettings, Conn
+from api.params import DbId
+from api.routes.inspections import IMAGE_RESPONSE, SHA256
+from gis.errors import NotFound
+from gis.media import store as media
+
+DUTY_PHOTO = "/duty-records/{record_id}/photos/{sha256}"
+CHECK_PHOTO = "/frontage-checks/{check_id}/photos/{sha256}"
+TASK_PHOTO = "/compound-tasks/{task_id}/photos/{sha256}"
+# (photo table, its record column, the record's name in a 404) per kind of record
+_TABLES = {"duty": ("duty_record_photo", "record_id", "duty record photo"),
+           "check": ("frontage_check_photo", "check_id", "frontage check photo"),
+           "task": ("compound_task_photo", "task_id", "compound task photo")}
+
+router = APIRouter(tags=["duties (值守)"])
+
+
+def photo_url(kind: str, record_id: int, sha256: str, thumbnail: bool = False) -> str:
+    """The address of a record's photo (its thumbnail), as the pages link it."""
+    template = {"duty": DUTY_PHOTO, "check": CHECK_PHOTO, "task": TASK_PHOTO}[kind]
+    key = {"duty": "record_id", "check": "check_id", "task": "task_id"}[kind]
+    url = template.replace("{" + key + "}", str(record_id)).replace("{sha256}", sha256)
+    return url + "/thumbnail" if thumbnail else url
+
+
+def _image(conn: psycopg.Connection, data_dir: Path | str, kind: str, record_id: int, sha256: str,
+           copy: media.Copy) -> Response:
+    table, column, name = _TABLES[kind]
+    held = conn.execute(
+        sql.SQL("SELECT 1 FROM {} WHERE {} = %s AND sha256 = %s LIMIT 1").format(
+            sql.Identifier(table), sql.Identifier(column)),
+        [record_id, sha256]).fetchone()
+    if held is None:  # not the record's, or a record row-level security hides
+        raise NotFound(name, sha256)
+    return Response(media.read(data_dir, sha256, copy), media_type="image/jpeg",
+                    headers={"Cache-Control": "private, max-age=86400",
+                             "Content-Disposition": f'inline; filename="{sha256[:12]}.jpg"'})
+
+
+@router.get(DUTY_PHOTO, summary="A duty record's photo (page copy, no EXIF)", response_class=Response,
+            responses=IMAGE_RESPONSE)
+def duty_photo(conn: Conn, settings: AppSettings, record_id: DbId, sha256: SHA256) -> Response:
+    return _image(conn, settings.data_dir, "duty", record_id, sha256, "published")
+
+
+@router.get(DUTY_PHOTO + "/thumbnail", summary="A duty record's photo as a thumbnail",
+            response_class=Response, responses=IMAGE_RESPONSE)
+def duty_thumbnail(conn: Conn, settings: AppSettings, record_id: DbId, sha256: SHA256) -> Response:
+    return _image(conn, settings.data_dir, "duty", record_id, sha256, "thumbnail")
+
+
+@router.get(CHECK_PHOTO, summary="A frontage check's photo (page copy, no EXIF)", response_class=Response,
+            responses=IMAGE_RESPONSE)
+def check_photo(conn: Conn, settings: AppSettings, check_id: DbId, sha256: SHA256) -> Response:
+    return _image(conn, settings.data_dir, "check", check_id, sha256, "published")
+
+
+@router.get(CHECK_PHOTO + "/thumbnail", summary="A frontage check's photo as a thumbnail",
+            response_class=Response, responses=IMAGE_RESPONSE)
+def check_thumbnail(conn: Conn, settings: AppSettings, check_id: DbId, sha256: SHA256) -> Response:
+    return _image(conn, settings.data_dir, "check", check_id, sha256, "thumbnail")
+
+
+@router.get(TASK_PHOTO, summary="A compound task's photo (page copy, no EXIF)", response_class=Response,
+            responses=IMAGE_RESPONSE)
+def task_photo(conn: Conn, settings: AppSettings, task_id: DbId, sha256: SHA256) -> Response:
+    return _image(conn, settings.data_dir, "task", task_id, sha256, "published")
+
+
+@router.get(TASK_PHOTO + "/thumbnail", summary="A compound task's photo as a thumbnail",
+            response_class=Response, responses=IMAGE_RESPONSE)
+def task_thumbnail(conn: Conn, settings: AppSettings, task_id: DbId, sha256: SHA256) -> Response:
+    return _image(conn, settings.data_dir, "task", task_id, sha256, "thumbnail")
