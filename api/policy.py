@@ -59,8 +59,14 @@ IMPORT_LAYERS = {
     "grid_workers": Rule(ADMINS), "households": Rule(REGISTER), "persons": Rule(REGISTER),
     "schools": Rule(PERIMETER_WRITE), "places": Rule(PERIMETER_WRITE), "licences": Rule(PERIMETER_WRITE),
     "roads": Rule(ROADS_WRITE), "units": Rule(ROADS_WRITE),
+    # the campaign's records (issue 16): facilities by the admins of their community (row-level security),
+    # compounds by those who draw and pair them (POST /compounds)
+    "facilities": Rule(ADMINS), "compounds": Rule(ROADS_WRITE),
 }
 EXPORT_LAYERS = {
+    # the campaign's records (issue 16): the readers of GET /facilities and GET /compounds (whose rows
+    # row-level security keeps to the reader's area)
+    "facilities": Rule(EVERYONE), "compounds": Rule(ROADS_READ | {"unit"}),
     "communities": Rule(EVERYONE), "grids": Rule(EVERYONE), "buildings": Rule(EVERYONE),
     "grid_workers": Rule(REGISTER, audit="export"), "households": Rule(REGISTER, audit="export"),
     "persons": Rule(REGISTER, audit="export"),
@@ -143,6 +149,9 @@ POLICY: dict[Route, Rule] = {
     # the public service phone (服务电话) by an admin over the worker's grids: JSON and the page's form
     ("PUT", "/grid-workers/{worker_id}/service-phone"): Rule(ADMINS),
     ("POST", "/grid-workers/{worker_id}/service-phone"): Rule(ADMINS),
+    # the worker's own fields and the worker herself, by an admin over all her grids (migration 038)
+    ("PATCH", "/grid-workers/{worker_id}"): Rule(ADMINS),
+    ("DELETE", "/grid-workers/{worker_id}"): Rule(ADMINS),
     # the register (一册): personal data; reads of persons may show key persons (重点人员)
     **_resource("/households", "{household_id}", read=Rule(REGISTER), write=Rule(REGISTER),
                 read_one=Rule(REGISTER, audit="read"), updates=("PUT", "PATCH")),
@@ -260,6 +269,7 @@ POLICY: dict[Route, Rule] = {
     # The workbench's 考核 page shares GET /communities/{code}/assessment/{quarter}.
     ("GET", "/assessment/figures"): Rule(REGISTER | {"planner", "viewer"}),
     ("POST", "/assessment/sheets"): Rule(ADMINS),
+    ("GET", "/assessment/sheets/new"): Rule(ADMINS),  # the workbench's import form (POSTs the path above)
     ("GET", "/assessment/sheets"): Rule(REGISTER | {"planner", "viewer"}),
     ("GET", "/assessment/sheets/{sheet_id}"): Rule(REGISTER | {"planner", "viewer"}),
     ("GET", "/communities/{code}/assessment/{quarter}"): Rule(REGISTER | {"planner", "viewer"}),

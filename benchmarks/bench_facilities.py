@@ -6,7 +6,8 @@ The check (gis/facilities/check.sql, one statement) runs as the service role act
 everything (row-level security on), as the API runs it. Side by side, two baselines giving the same
 failures: the per-community loop a first version would write (one count query per community and kind
 with a target: 4,000 round trips), and the same single statement counting by ST_Contains at query time
-instead of the stored community code. Prints the medians, the ratios to the loop and the 200 ms target
+instead of the stored community code. And the check as a street admin (her street's communities only,
+migration 038's guards). Prints the medians, the ratios to the loop and the 200 ms target
 (issue 16), and checks the three answers are equal.
 
     .venv/bin/python benchmarks/bench_facilities.py [--communities 2000] [--runs 9]
@@ -28,6 +29,7 @@ from gis.facilities.check import failures
 TARGET_MS = 200.0
 X0, Y0, SIDE = 112.0, 28.0, 0.01
 COLUMNS = 40
+STREET = "430102001"  # the first 900 communities (load's codes: 430102 + street + community)
 
 LIVE_PIP = """
 WITH t AS (
@@ -103,6 +105,10 @@ def main() -> None:
             accounts.create_user(conn, "bench-admin", "bench-password-1")
             accounts.grant(conn, "bench-admin", "admin", "")
             uid = accounts.user_id(conn, "bench-admin")
+            # a street admin: the check answers for her street's 900 communities only (w3 guards)
+            accounts.create_user(conn, "bench-street", "bench-password-1")
+            accounts.grant(conn, "bench-street", "admin", STREET)
+            street_uid = accounts.user_id(conn, "bench-street")
             conn.commit()
             facilities = conn.execute("SELECT count(*) FROM facility").fetchone()
             conn.execute("SET ROLE gridmap_app")
@@ -110,14 +116,19 @@ def main() -> None:
             check_ms, rows = timed(lambda: failures(conn), args.runs)
             pip_ms, pip_rows = timed(lambda: conn.execute(LIVE_PIP).fetchall(), args.runs)
             loop_ms, loop_rows = timed(lambda: per_community_loop(conn), max(3, args.runs // 3))
+            conn.execute("SELECT set_config('gridmap.user_id', %s, false)", [str(street_uid)])
+            street_ms, street_rows = timed(lambda: failures(conn), args.runs)
     got = sorted((r["community_code"], r["kind"]) for r in rows)  # type: ignore[union-attr]
     assert got == sorted(loop_rows) == sorted((c, k) for c, k, _ in pip_rows), "the answers differ"  # type: ignore[arg-type, misc]
+    street_got = sorted((r["community_code"], r["kind"]) for r in street_rows)  # type: ignore[union-attr]
+    assert street_got == [(c, k) for c, k in got if c.startswith(STREET)], "the street's answer differs"
     print(
         f"FIGURES facility check: {args.communities} communities, {facilities[0] if facilities else 0} "
         f"facilities, {len(got)} failures; median of {args.runs}: check {check_ms:.1f} ms "
         f"(target {TARGET_MS:.0f} ms: {check_ms / TARGET_MS:.2f} of it); baselines: per-community loop "
         f"{loop_ms:.0f} ms ({loop_ms / check_ms:.0f}x slower), live ST_Contains in one statement "
-        f"{pip_ms:.1f} ms ({pip_ms / check_ms:.1f}x)"
+        f"{pip_ms:.1f} ms ({pip_ms / check_ms:.1f}x); a street admin's check ({len(street_got)} failures "
+        f"of her street) {street_ms:.1f} ms"
     )
 
 

@@ -9,9 +9,11 @@ from typing import Any
 import pandas as pd
 import psycopg
 
+from gis.compounds.exchange import COMPOUNDS
 from gis.crs import BBox
 from gis.division.specs import DIVISION_LAYERS
 from gis.errors import NotFound
+from gis.facilities.exchange import FACILITIES
 from gis.interop import exporting, importing
 from gis.interop.importing import ImportReport, Progress
 from gis.interop.layerspec import LayerSpec
@@ -21,7 +23,10 @@ from gis.roads.specs import ROAD_LAYERS
 from gis.settings import CHINA_BBOX
 
 # In load order: a layer's parents (communities before grids, households before persons) come first.
-LAYERS: dict[str, LayerSpec] = {**DIVISION_LAYERS, **REGISTER_LAYERS, **PERIMETER_LAYERS, **ROAD_LAYERS}
+# The campaign's facilities name their owner by community or unit (units: the roads' layer), so they come
+# after both; compounds (issue 16) stand alone.
+LAYERS: dict[str, LayerSpec] = {**DIVISION_LAYERS, **REGISTER_LAYERS, **PERIMETER_LAYERS, **ROAD_LAYERS,
+                                FACILITIES.name: FACILITIES, COMPOUNDS.name: COMPOUNDS}
 
 
 def layer_spec(layer: str | LayerSpec) -> LayerSpec:

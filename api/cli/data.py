@@ -20,7 +20,8 @@ commands = typer.Typer()  # demo, import and export sit at the top level
 
 _FIELD_OPTION = re.compile(r"^--([A-Za-z_][\w-]*)-field(?:=(.*))?$")
 _SHOWN = 50  # households listed in the report before "and N more"
-LAYER_HELP = "communities, grids, grid_workers, households, persons, ..."
+LAYER_HELP = ("communities, grids, grid_workers, households, persons, facilities (阵地),"
+              " compounds (无人管理小区), ...")
 
 
 @commands.command()

@@ -3,11 +3,17 @@
 from fastapi import APIRouter
 
 from api.routes import (
+    assessment,
     assignments,
     auth,
     campaign_exports,
     communities,
+    compounds,
+    duties,
+    exposure,
+    facilities,
     grids,
+    honours,
     households,
     imports,
     inspections,
@@ -20,6 +26,7 @@ from api.routes import (
     perimeter,
     persons,
     places,
+    report_maps,
     reports,
     roads,
     stats,
@@ -27,7 +34,9 @@ from api.routes import (
     tiles,
     units,
     users,
+    visit_admin,
     visits,
+    volunteers,
     wallmap,
 )
 
@@ -40,9 +49,13 @@ ROUTERS: list[APIRouter] = [
     ogc.router, tiles.router,
     perimeter.router, licences.router, inspections.router, places.router,
     users.router,
-    visits.router,
-    reports.router, open311.router,
+    visits.router, visit_admin.router,
+    # the reports map (/maps/reports) and the 曝光台's staff routes beside the reports
+    report_maps.router, exposure.router, reports.router, open311.router,
     links.router,
     wallmap.router,  # the wall maps (一图上墙, issue 15)
-    campaign_exports.router,  # the campaign's records in and out (issue 16)
+    # the campaign's records (issue 16): duties and 门前三包, compounds, 阵地, volunteers, honour lists,
+    # the quarterly assessment, and their files in and out
+    duties.router, compounds.router, facilities.router, volunteers.router, honours.router,
+    assessment.router, campaign_exports.router,
 ]

@@ -1,6 +1,8 @@
 """The campaign's records in and out (issue 16): facilities and compounds imported through the layer
-importer; facilities, the duty roster, 门前三包, compounds, volunteer hours and a published honour list
-exported as XLSX (Chinese headers), CSV (UTF-8 with a BOM) or, where they have a place, GeoJSON.
+importer (aliases of POST /imports/facilities and /imports/compounds, the compounds' answer naming the
+overlaps the new ones make); facilities, the duty roster, 门前三包, compounds, volunteer hours and a
+published honour list exported as XLSX (Chinese headers), CSV (UTF-8 with a BOM) or, where they have a
+place, GeoJSON.
 
 Each export reads with the same reader as the JSON route it mirrors, on the request's connection, so
 row-level security decides its rows as it decides the route's; api/policy.py gives it the route's roles.
@@ -8,31 +10,23 @@ row-level security decides its rows as it decides the route's; api/policy.py giv
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import psycopg
 from fastapi import APIRouter, Form, Query, UploadFile
 from fastapi.responses import Response
 
 from api.deps import AppSettings, Conn
 from api.params import BIGINT, DbId
-from api.routes.imports import save_upload, upload_name
+from api.routes.imports import upload
 from api.security import CurrentUser
 from gis.access.roles import REGISTER
 from gis.compounds import exchange as compound_exchange
 from gis.duties import duties
 from gis.duties import exchange as duty_exchange
-from gis.errors import InvalidInput
 from gis.facilities import exchange as facility_exchange
 from gis.honours import exchange as honour_exchange
-from gis.interop.importing import import_file
-from gis.interop.layerspec import LayerSpec
-from gis.interop.readers import SUFFIXES
 from gis.interop.record_files import MEDIA_TYPES, RecordFormat, RecordTable, record_file, record_table
-from gis.settings import Settings
 from gis.volunteers import exchange as volunteer_exchange
 
 router = APIRouter(tags=["import and export (导入导出)"])
@@ -57,18 +51,6 @@ def _download(table: RecordTable, fmt: RecordFormat, suffix: str = "") -> Respon
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _import(conn: psycopg.Connection, spec: LayerSpec, file: UploadFile, settings: Settings,
-            **options: Any) -> dict[str, Any]:
-    name = upload_name(file.filename)
-    if Path(name).suffix.lower() not in SUFFIXES:
-        raise InvalidInput.one("file", f"{name}: unknown format, use {', '.join(sorted(SUFFIXES))}")
-    with tempfile.TemporaryDirectory(prefix="gridmap-upload-") as tmp:
-        path = Path(tmp) / name
-        save_upload(file, path, settings.max_upload_mb)
-        report = import_file(conn, spec, path, region_bbox=settings.region_bbox, **options)
-    return report.to_dict()
-
-
 Encoding = Annotated[str | None, Form(description="text encoding of a CSV or a Shapefile's .dbf, e.g. gbk; "
                                                   "default: detected")]
 Sheet = Annotated[str | None, Form(description="XLSX sheet, by name or 1-based number")]
@@ -80,9 +62,10 @@ def import_facilities(file: UploadFile, conn: Conn, settings: AppSettings, crs: 
                       encoding: Encoding = None, sheet: Sheet = None, header_row: HeaderRow = None
                       ) -> dict[str, Any]:
     """Columns: 类型 (kind), 名称 (name), 地址, 所属社区编码 or 责任单位 (the owner), 所在社区编码 (checked
-    against the point), 在用; points as 经度/纬度 (EPSG:4326, 4490 or GCJ-02) or a GeoJSON/GeoPackage."""
-    return _import(conn, facility_exchange.FACILITIES, file, settings, crs=crs, encoding=encoding,
-                   sheet=sheet, header_row=header_row)
+    against the point), 在用; points as 经度/纬度 (EPSG:4326, 4490 or GCJ-02) or a GeoJSON/GeoPackage.
+    The same import as POST /imports/facilities (kept for the clients that know this path)."""
+    return upload(facility_exchange.FACILITIES.name, file, conn, settings, crs=crs, encoding=encoding,
+                  sheet=sheet, header_row=header_row)
 
 
 @router.post("/imports/campaign/compounds", summary="Import unmanaged compounds (无人管理小区), all or none")
@@ -91,9 +74,10 @@ def import_compounds(file: UploadFile, conn: Conn, settings: AppSettings, crs: C
                      ) -> dict[str, Any]:
     """Polygons from a Shapefile (ZIP), GeoJSON or GeoPackage, or a table with a wkt column; columns 编号
     (ref), 名称 (name), 管理方式, 户数, 备注. An invalid polygon is refused naming its row. The answer
-    names the overlaps the new compounds make (like the division check); they are stored all the same."""
-    report = _import(conn, compound_exchange.COMPOUNDS, file, settings, crs=crs, encoding=encoding,
-                     sheet=sheet, header_row=header_row)
+    names the overlaps the new compounds make (like the division check); they are stored all the same.
+    POST /imports/compounds makes the same import without the overlaps (GET /compounds/overlaps has them)."""
+    report = upload(compound_exchange.COMPOUNDS.name, file, conn, settings, crs=crs, encoding=encoding,
+                    sheet=sheet, header_row=header_row)
     return {**report, "overlaps": compound_exchange.imported_overlaps(conn)}
 
 

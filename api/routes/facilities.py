@@ -71,7 +71,8 @@ def vocabulary(conn: Conn) -> dict[str, Any]:
 @router.get("/facilities/check", summary="Communities failing a facility target (阵地达标检查)")
 def facility_check(conn: Conn, area: Area = "", kind: KindQuery = None) -> list[dict[str, Any]]:
     """Each community under `area` with too few or too many active facilities of a kind with a target
-    (道德讲堂: 1-2 per community), one statement."""
+    (道德讲堂: 1-2 per community), one statement. Only the communities of your area are counted (a street
+    admin: her street's; a scope of everything: all): `area` narrows within it."""
     return check.failures(conn, area, kind)
 
 

@@ -6,7 +6,7 @@ import json
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Response, status
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
 from api.params import (
@@ -91,6 +91,15 @@ class WorkerIn(BaseModel):
 class WorkerChange(BaseModel):
     service_phone: str | None = Field(max_length=30, description="public service phone (服务电话): "
                                       + workers.SERVICE_PHONE_FORMATS + "; null or empty clears it")
+
+
+class WorkerEdit(BaseModel):
+    """The worker's own fields; those left out stay as they are (null clears phone or ref)."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=100)
+    phone: str | None = Field(default=None, max_length=30, description="personal phone (masked when shown)")
+    ref: str | None = Field(default=None, max_length=200)
 
 
 class Assignment(BaseModel):
@@ -194,6 +203,34 @@ def change_worker(conn: Conn, worker_id: DbId, body: WorkerChange) -> dict:
 @router.post("/grid-workers", response_model=WorkerOut, status_code=status.HTTP_201_CREATED,
              tags=["grid workers"])
 def create_worker(conn: Conn, body: WorkerIn) -> dict:
-    """A grid worker (网格员), optionally assigned to grids at once."""
-    return workers.create_worker(conn, body.name, body.phone, body.ref, body.grids, body.role,
-                                 service_phone=body.service_phone)
+    """A grid worker (网格员), assigned to grids at once: an admin of a street or community names the
+    grids of her area she serves (403 for a grid outside it, or none); an admin of everything may
+    leave them for later."""
+    try:
+        return workers.create_worker(conn, body.name, body.phone, body.ref, body.grids, body.role,
+                                     service_phone=body.service_phone)
+    except PermissionError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+
+
+@router.patch("/grid-workers/{worker_id}", response_model=WorkerOut, tags=["grid workers"],
+              summary="Change a grid worker's name, personal phone or ref")
+def edit_worker(conn: Conn, worker_id: DbId, body: WorkerEdit) -> dict:
+    """Your admin scope must cover every grid she serves (403 otherwise, 404 for no such worker); each
+    field changed is audited (migration 038)."""
+    try:
+        changed = workers.change_worker(conn, worker_id, body.model_dump(exclude_unset=True))
+    except PermissionError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    return _with_accounts(conn, [changed])[0]
+
+
+@router.delete("/grid-workers/{worker_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["grid workers"],
+               summary="Remove a grid worker (her grid assignments go with her)")
+def delete_worker(conn: Conn, worker_id: DbId) -> Response:
+    """The same scope rule as a change (403 / 404); audited with her name."""
+    try:
+        workers.delete_worker(conn, worker_id)
+    except PermissionError as exc:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, str(exc)) from None
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

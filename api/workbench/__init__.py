@@ -96,12 +96,11 @@ def install(app: FastAPI, responses: dict) -> None:
     app.include_router(duty_pages.page_router, responses=responses)
     app.include_router(compound_pages.page_router, responses=responses)
     # 考核 (issue 16 part C): the quarter page per community, the evidence form, the freeze button (pages
-    # and form posts on the API's paths), then their JSON API (api/routes/assessment.py), after the pages
-    from api.routes import assessment as assessment_api
+    # and form posts on the API's paths; their JSON API is api/routes/assessment.py, in ROUTERS)
     from api.workbench import assessment as assessment_pages
 
     for assessment_router in (assessment_pages.router, assessment_pages.page_router,
-                              assessment_pages.form_router, assessment_api.router):
+                              assessment_pages.form_router):
         app.include_router(assessment_router, responses=responses)
     # their forms (issue 16): the duty form, a duty's page, the days missed; 门前三包 agreements and checks;
     # a compound's page with the pairing and task forms, the upload, the overlaps; the records' photos.
@@ -122,17 +121,13 @@ def install(app: FastAPI, responses: dict) -> None:
                           report_pages.router, report_pages.form_router, reports_photos.router):
         app.include_router(report_router, responses=responses)
     # 不文明行为地图, 趋势, 曝光台 and the visits' leftovers (issue 14): the trend's pages before
-    # /reports/{report_id}, each page before its API route at the same path; their JSON API here too,
-    # until api/routes/__init__.py lists report_maps, exposure and visit_admin
-    from api.routes import exposure as exposure_api
-    from api.routes import report_maps, visit_admin
+    # /reports/{report_id}'s page (their JSON API: api/routes ROUTERS, after every page)
     from api.workbench import exposure as exposure_pages
     from api.workbench import report_trend, visit_policy
 
     mark = len(app.router.routes)
     for field_router in (report_trend.router, exposure_pages.public_router, exposure_pages.page_router,
-                         exposure_pages.form_router, visit_policy.page_router, visit_policy.form_router,
-                         exposure_api.router, report_maps.router, visit_admin.router):
+                         exposure_pages.form_router, visit_policy.page_router, visit_policy.form_router):
         app.include_router(field_router, responses=responses)
     field_routes = app.router.routes[mark:]  # first of this block: /reports/trend is no report's id
     del app.router.routes[mark:]
@@ -140,20 +135,6 @@ def install(app: FastAPI, responses: dict) -> None:
     pages = app.router.routes[before:]
     del app.router.routes[before:]
     app.router.routes[0:0] = pages
-    # their JSON API (api/routes/facilities.py, volunteers.py, honours.py), after the pages; the lead may
-    # move these into api/routes/__init__.py ROUTERS
-    from api.routes import facilities as facility_api
-    from api.routes import honours as honour_api
-    from api.routes import volunteers as volunteer_api
-
-    for campaign_api in (facility_api.router, volunteer_api.router, honour_api.router):
-        app.include_router(campaign_api, responses=responses)
-    # 值守 and 无人管理小区 (issue 16): their JSON API, until api/routes/__init__.py lists the routers
-    from api.routes import compounds as compound_api
-    from api.routes import duties as duty_api
-
-    app.include_router(duty_api.router, responses=responses)
-    app.include_router(compound_api.router, responses=responses)
     app.mount(WORKBENCH_STATIC, StaticFiles(directory=STATIC), name="static-workbench")
     install_docs(app)
     error_pages.install(app)  # last: wraps every exception handler registered by now (HTML for browsers)

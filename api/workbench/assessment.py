@@ -20,13 +20,13 @@ from starlette.types import Scope
 from api.deps import AppSettings, Conn
 from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang
-from api.workbench.nav import allowed
+from api.workbench.nav import Link, allowed
 from api.workbench.render import page
 from api.workbench.routing import FormRoute, PageRoute
 from gis.access.accounts import Principal
 from gis.assessment import evidence, files, freeze, gap, quarters, scorecard, sheet
 from gis.assessment.figures import today
-from gis.errors import InvalidInput, NotFound
+from gis.errors import Conflict, InvalidInput, NotFound, Problem
 from gis.media import store as media
 
 
@@ -46,6 +46,22 @@ form_router = APIRouter(tags=["workbench (工作台)"], route_class=BrowserFormR
 GAP_NAMES = {scorecard.GAP_NO_EVIDENCE: N_("无佐证材料"), scorecard.GAP_BELOW_TARGET: N_("未达标"),
              scorecard.GAP_NO_FIGURE: N_("无数据")}
 EVIDENCE_FIELDS = ("title", "item_no", "record_kind", "record_id", "supersedes")
+SHEET_FIELDS = ("quarter", "scope", "title")
+QUARTER_TEMPLATE = "/communities/{code}/assessment/{quarter}"
+
+
+def quarter_link(user: Principal, code: str) -> Link | None:
+    """The link to the community's assessment of the current quarter, if the user may read it (for
+    the community's pages: its dashboard, its division check)."""
+    if not allowed(user, QUARTER_TEMPLATE, code):
+        return None
+    return Link(N_("本季度考核"), f"/communities/{code}/assessment/{quarters.of_day(today())}")
+
+
+def _sheet_scopes(user: Principal) -> list[str]:
+    """The streets (or districts) whose sheet the user may import: an admin over the whole of one."""
+    return sorted({g.scope for g in user.grants if g.role == "admin" and len(g.scope) in (6, 9)}
+                  | ({""} if any(g.role == "admin" and g.scope == "" for g in user.grants) else set()))
 
 
 def _whole(user: Principal, code: str) -> bool:
@@ -72,6 +88,7 @@ def overview(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
     return page(request, user, lang, "assessment.html", N_("季度考核"), q=q, previous=_shift(q, -1),
                 following=_shift(q, 1), sheets=sheet.sheets(conn, q), communities=sorted(seen.items()),
                 submitted=submitted, streets=streets,
+                may_import=allowed(user, "/assessment/sheets/new") and bool(_sheet_scopes(user)),
                 may_bundle=allowed(user, "/assessment/freezes/{freeze_id}/bundle.zip"))
 
 
@@ -170,3 +187,52 @@ async def freeze_form(request: Request, conn: Conn, settings: AppSettings, user:
     q = quarters.parse(quarter)
     freeze.freeze(conn, settings.data_dir, q, code)
     return RedirectResponse(f"/communities/{code}/assessment/{q}", status_code=303)
+
+
+def _sheet_form(request: Request, user: Principal, lang: Any, form: dict[str, str],
+                problems: list[Problem] | None = None, conflict: str | None = None,
+                status: int = 200) -> HTMLResponse:
+    scopes = [s for s in _sheet_scopes(user) if s]
+    response = page(request, user, lang, "assessment_sheet_form.html", N_("导入评分细则"), form=form,
+                    problems=problems or [], conflict=conflict, scopes=scopes,
+                    errors={p.field: p.reason for p in problems or [] if p.row is None})
+    response.status_code = status
+    return response
+
+
+@router.get("/assessment/sheets/new", response_class=HTMLResponse)
+def sheet_form(request: Request, user: CurrentUser, lang: Lang,
+               quarter: Annotated[str | None, Query(pattern=quarters.QUARTER)] = None) -> HTMLResponse:
+    assert user is not None
+    scopes = [s for s in _sheet_scopes(user) if s]
+    return _sheet_form(request, user, lang, {"quarter": str(_quarter(quarter)),
+                                             "scope": scopes[0] if scopes else "", "title": "考核评分细则"})
+
+
+@form_router.post("/assessment/sheets")
+async def import_sheet_form(request: Request, conn: Conn, settings: AppSettings, user: CurrentUser,
+                            lang: Lang) -> Any:
+    """The import form: all or nothing. Every bad row is listed with its row and column beside the
+    upload (422, the API's words), a second sheet of the quarter and street is a 409 on the form."""
+    assert user is not None
+    posted = await request.form()
+    form = {k: v.strip() for k, v in posted.items() if k in SHEET_FIELDS and isinstance(v, str)}
+    upload = posted.get("file")
+    try:
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            raise InvalidInput.one("file", "choose the scoring sheet (.xlsx)")
+        content = await upload.read(files.MAX_BYTES + 1)
+        if not content:
+            raise InvalidInput.one("file", "empty file")
+        q = quarters.parse(form.get("quarter", ""))
+        if not form.get("title"):
+            raise InvalidInput.one("title", "1 to 200 characters")
+        with conn.transaction():  # a refusal after the workbook is stored keeps nothing
+            found = sheet.import_sheet(conn, settings.data_dir, content, quarter=q,
+                                       scope=form.get("scope", ""), title=form["title"],
+                                       stored_by=user.username)
+    except InvalidInput as exc:
+        return _sheet_form(request, user, lang, form, exc.problems, status=422)
+    except Conflict as exc:
+        return _sheet_form(request, user, lang, form, conflict=str(exc), status=409)
+    return RedirectResponse(f"/assessment?quarter={found['quarter']}#sheet-{found['id']}", status_code=303)

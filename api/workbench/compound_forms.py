@@ -133,7 +133,7 @@ def overlaps_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -
     return page(request, user, lang, "compound_overlaps.html", N_("小区重叠"), rows=compounds.overlaps(conn))
 
 
-@page_router.get("/compounds/{compound_id}", response_class=HTMLResponse)
+@page_router.get("/compounds/{compound_id:int}", response_class=HTMLResponse)
 def compound_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
                   compound_id: DbId) -> HTMLResponse:
     assert user is not None

@@ -21,6 +21,7 @@ from api.deps import Conn
 from api.params import CommunityCode, GridCode
 from api.routes.stats import figure_whole
 from api.security import CurrentUser
+from api.workbench.assessment import quarter_link
 from api.workbench.charts import Bar, bar_chart
 from api.workbench.i18n import N_, Lang, Language, translations
 from api.workbench.nav import Link, allowed, counts_whole, link
@@ -163,7 +164,8 @@ def community_dashboard(request: Request, conn: Conn, user: CurrentUser, lang: L
     assert user is not None
     result = statistics(conn, community=code)
     entry = result["communities"][0]
-    maps = [m for m in (link(user, N_("社区网格图"), "/maps/communities/{code}", code),) if m]
+    maps = [m for m in (link(user, N_("社区网格图"), "/maps/communities/{code}", code),
+                        quarter_link(user, code)) if m]
     return page(request, user, lang, "dashboard.html", N_("四清看板"), area=entry, level="community",
                 whole=counts_whole(user, code), groups=groups(conn, user, lang, code, entry["figures"]),
                 grids=grid_rows(user, lang, result["grids"]), columns=[label for _k, label in GRID_COLUMNS],

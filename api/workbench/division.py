@@ -22,6 +22,7 @@ from api.headers import csp_nonce
 from api.params import CommunityCode
 from api.routes import communities as api_communities
 from api.security import CurrentUser
+from api.workbench.assessment import quarter_link
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import Link, allowed, link
 from api.workbench.render import page
@@ -96,7 +97,8 @@ def division_page(request: Request, conn: Conn, settings: AppSettings, user: Cur
     the_map = embedded(division_map(community["geometry"], grids, result, unplaced, settings),
                        csp_nonce(request) or "")
     links = [item for item in (link(user, N_("社区网格图"), "/maps/communities/{code}", code),
-                               link(user, N_("街道一图"), "/maps/street/{code}", code[:9])) if item]
+                               link(user, N_("街道一图"), "/maps/street/{code}", code[:9]),
+                               quarter_link(user, code)) if item]
     check = f"/communities/{code}/division?tolerance_m2={tolerance_m2}"
     downloads = [Link(N_("下载 GeoJSON"), f"{check}&format=geojson"),
                  Link(N_("下载 JSON"), f"{check}&format=json")]

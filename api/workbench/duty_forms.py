@@ -183,7 +183,7 @@ def missed_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
     return response
 
 
-@page_router.get("/duties/{duty_id}", response_class=HTMLResponse)
+@page_router.get("/duties/{duty_id:int}", response_class=HTMLResponse)
 def duty_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang, duty_id: DbId,
               created: bool = False) -> HTMLResponse:
     """The duty (a unit's accounts: their own unit's; another's is a 404 as in the API)."""

@@ -14,7 +14,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from api.deps import Conn
-from api.routes.facilities import FacilityIn
+from api.routes.facilities import Area, FacilityIn
 from api.security import CurrentUser
 from api.workbench.i18n import N_, Lang
 from api.workbench.nav import allowed
@@ -70,9 +70,11 @@ def facilities_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang)
 
 
 @page_router.get("/facilities/check")
-def check_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -> HTMLResponse:
+def check_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang, area: Area = "") -> HTMLResponse:
+    """The check for ``area`` (the API's parameter), else the user's own; only the communities of her
+    area are ever counted (gis/facilities/check.sql)."""
     assert user is not None
-    area = _area(user)
+    area = area or _area(user)
     return page(
         request,
         user,

@@ -72,7 +72,8 @@ def facility_page(request: Request, conn: psycopg.Connection, user: Principal, l
     return response
 
 
-@page_router.get(PAGE, response_class=HTMLResponse)
+# numeric ids only: /facilities/check and /facilities/vocabulary go on to their own routes
+@page_router.get("/facilities/{facility_id:int}", response_class=HTMLResponse)
 def facility_view(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
                   facility_id: DbId) -> HTMLResponse:
     assert user is not None

@@ -104,7 +104,7 @@ def _agreement_page(request: Request, conn: psycopg.Connection, user: Principal,
     return response
 
 
-@page_router.get("/frontage/agreements/{agreement_id}", response_class=HTMLResponse)
+@page_router.get("/frontage/agreements/{agreement_id:int}", response_class=HTMLResponse)
 def agreement_page(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
                    agreement_id: DbId) -> HTMLResponse:
     assert user is not None

@@ -26,6 +26,7 @@ from api.workbench.render import page
 from api.workbench.routing import PageRoute
 from api.workbench.volunteers import residents
 from gis.access.accounts import Principal
+from gis.honours import evidence as area_evidence
 from gis.honours import lists, public
 from gis.register import households as register
 
@@ -40,20 +41,16 @@ def may(user: Principal, method: str, template: str) -> bool:
 
 
 def evidence(conn: psycopg.Connection, user: Principal, scope: str) -> dict[str, list[dict[str, Any]]]:
-    """What a black entry may point to, of those the user may read: closed violations and inspections
-    that found one (for the perimeter's readers; the places have no area, so all of them), and closed
-    reports of the list's area (row-level security narrows them to the user's)."""
+    """What a black entry may point to, of those the user may read and of the list's area: closed
+    violations and inspections that found one at the area's places (for the perimeter's readers; a
+    place's area is the community its point lies in, gis/honours/evidence.py), and closed reports of the
+    area (row-level security narrows them to the user's)."""
     found: dict[str, list[dict[str, Any]]] = {"violation_id": [], "inspection_id": [], "report_id": []}
     if allowed(user, "/perimeter/violations"):
-        found["violation_id"] = [{"id": r[0], "label": f"{r[1]} · {r[2]} · {r[3]}"} for r in conn.execute(
-            "SELECT v.id, p.name, v.found_on, v.reason FROM violation v JOIN place p ON p.id = v.place_id"
-            " WHERE v.status = 'closed' ORDER BY v.updated_at DESC, v.id DESC LIMIT %s", [PICKED]).fetchall()]
-        found["inspection_id"] = [{"id": r[0], "label": f"{r[1]} · {r[2]:%Y-%m-%d} · {r[3]}"} for r in
-                                  conn.execute(
-            "SELECT i.id, p.name, i.inspected_at, i.result FROM inspection i"
-            " JOIN place p ON p.id = i.place_id"
-            " WHERE i.result IN ('violation', 'rectified', 'closed_down')"
-            " ORDER BY i.inspected_at DESC, i.id DESC LIMIT %s", [PICKED]).fetchall()]
+        found["violation_id"] = [{"id": r[0], "label": f"{r[1]} · {r[2]} · {r[3]}"}
+                                 for r in area_evidence.closed_violations(conn, scope, PICKED)]
+        found["inspection_id"] = [{"id": r[0], "label": f"{r[1]} · {r[2]:%Y-%m-%d} · {r[3]}"}
+                                  for r in area_evidence.violating_inspections(conn, scope, PICKED)]
     if allowed(user, "/reports/{report_id}"):
         found["report_id"] = [{"id": r[0], "label": f"#{r[0]} · {r[1]} · {r[2]}"} for r in conn.execute(
             "SELECT r.id, c.name_zh, r.report_day FROM report r JOIN report_category c ON c.code = r.category"

@@ -46,6 +46,7 @@ LAYER_NAMES = {
     "communities": N_("社区"), "grids": N_("网格"), "buildings": N_("楼栋"), "grid_workers": N_("网格员"),
     "households": N_("住户"), "persons": N_("人口"), "schools": N_("学校"), "places": N_("场所"),
     "licences": N_("证照"), "roads": N_("道路"), "units": N_("责任单位"),
+    "facilities": N_("阵地"), "compounds": N_("无人管理小区"),
 }
 # The coordinate systems an import's coordinates may be in (None: as the file says, else WGS 84).
 IMPORT_CRS = {"": N_("按文件（默认 WGS 84）"), "EPSG:4326": N_("WGS 84（EPSG:4326，GPS）"),

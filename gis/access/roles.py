@@ -39,6 +39,9 @@ LAYER_READERS: dict[str, Roles] = {
     "schools": PERIMETER_READ, "places": PERIMETER_READ, "perimeter_violations": PERIMETER_READ,
     "road_sections": ROADS_READ,
     "households": REGISTER,  # personal: rows further narrowed to the reader's grids by row-level security
+    # the campaign's records (issue 16): compounds to the roles of GET /compounds, their rows narrowed to
+    # the reader's area by row-level security (migration 030); facilities are public places, read by all
+    "compounds": ROADS_READ | {UNIT}, "facilities": EVERYONE,
 }
 
 

@@ -90,9 +90,9 @@ def uploaded(conn: psycopg.Connection, quarter: Quarter, community: str,
             " ORDER BY e.id", [quarter.code, community, current_only]).fetchall()
 
 
-def record_photos(conn: psycopg.Connection, quarter: Quarter, community: str) -> list[dict[str, Any]]:
-    """The records' photos of the community in the quarter (record_photos.sql), the caller's to read."""
+def record_photos(conn: psycopg.Connection, quarter: Quarter, area: str) -> list[dict[str, Any]]:
+    """The records' photos of the communities under ``area`` (a community: its own) in the quarter
+    (record_photos.sql), the caller's to read; each record counts in exactly one community."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(sql_text("gis.assessment", "record_photos"),
-                           {"community": community, "start": quarter.start, "end": quarter.end}).fetchall()
-
+                           {"area": area, "start": quarter.start, "end": quarter.end}).fetchall()

@@ -1,9 +1,12 @@
 """The live figures a scoring item may be filled from (系统取数): what each measures, and the JSON
 endpoint that answers the same figure — a filled value must equal it (tests/assessment).
 
-They are computed by one statement (figures.sql) over the other capabilities' tables, as the caller:
-this package reads their tables in SQL and never imports their Python (import-linter keeps the
-capabilities independent), so each column there follows its endpoint's definition, named here.
+They are computed by one statement (figures.sql) for every community of an area at once, over the
+other capabilities' tables, as the caller: this package reads their tables in SQL and never imports
+their Python (import-linter keeps the capabilities independent), so each column there follows its
+endpoint's definition, named here. Road coverage and the perimeter check are too large to restate:
+their own statements (gis/roads/coverage.sql, gis/perimeter/check.sql) are read as text and run inside
+figures.sql unchanged, so those two figures are their endpoints' answers by construction.
 """
 
 from __future__ import annotations
@@ -15,12 +18,18 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
+from gis.areas import by_geometry
 from gis.assessment.quarters import Quarter
+from gis.local_tm import local_tm_srid
 from gis.sql_files import sql_text
 
 LOCAL_TZ = "Asia/Shanghai"  # the campaign's days are days in China
+# gis.roads.coverage.BORDER_SNAP_DEG (about 1 cm), which GET /roads/coverage binds: a road drawn on a
+# border is in the polygons either side of it
+ROAD_BORDER_SNAP_DEG = 1e-7
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,13 @@ FIGURES: dict[str, Figure] = {f.code: f for f in (
            "/reports?community={community}&state=closed&from={start}&to={on}", "total"),
     Figure("reports_overdue", "超期未办结不文明行为", "件",
            "/reports?community={community}&overdue=true", "total"),
+    # the community's row of the coverage report: the share (%) of its road length a unit holds
+    Figure("road_coverage_pct", "责任路段认领覆盖率", "%",
+           "/roads/coverage?on={on}", "community[key={community}].assigned_pct"),
+    # the places breaking a perimeter rule on the day (the live check: a place stays listed until it
+    # is rectified, closed down or licensed); the recorded violations' list has no community filter
+    Figure("perimeter_violations", "校园周边未整改违规场所", "处",
+           "/perimeter/violations?community={community}&date={on}", "len(violations)"),
 )}
 
 
@@ -86,16 +102,53 @@ def _number(value: Any) -> int | float | None:
     return value  # type: ignore[no-any-return]
 
 
+def statement() -> sql.Composed:
+    """figures.sql with the roads' coverage and the perimeter check composed in, as their endpoints
+    run them."""
+    check = sql.SQL(sql_text("gis.perimeter", "check").strip()).format(
+        place_in_area=sql.SQL(by_geometry("p.geom")))  # type: ignore[arg-type]
+    return sql.SQL(sql_text("gis.assessment", "figures")).format(  # type: ignore[arg-type]
+        road_coverage=sql.SQL(sql_text("gis.roads", "coverage").strip()), perimeter_check=check)
+
+
+def _check_srid(conn: psycopg.Connection, area: str) -> int:
+    """The local TM the perimeter check measures in: centred, as GET /perimeter/violations?community=…
+    centres it, on the community (for an area: its communities' centre; the centre is rounded to 0.25
+    degrees, so the communities of a street share it)."""
+    row = conn.execute("SELECT ST_X(c), ST_Y(c) FROM (SELECT ST_Centroid(ST_Collect(ST_Centroid(geom))) c"
+                       " FROM community WHERE starts_with(code, %s)) x", [area]).fetchone()
+    lon, lat = (float(row[0]), float(row[1])) if row and row[0] is not None else (0.0, 0.0)
+    return local_tm_srid(conn, lon, lat)
+
+
+def params(conn: psycopg.Connection, area: str, quarter: Quarter, on: date | None = None) -> dict[str, Any]:
+    """The parameters of figures.sql for the communities under ``area`` in the quarter."""
+    day = measured_on(quarter, on)
+    return {"area": area, "community": area if len(area) == 12 else None, "start": quarter.start,
+            "on": day, "today": on or today(), "year": quarter.year, "snap": ROAD_BORDER_SNAP_DEG,
+            "day": day, "srid": _check_srid(conn, area), "school": None, "grid": None, "place": None}
+
+
+def compounds_helped_share(helped: int, compounds: int) -> float | None:
+    """As GET /compounds/coverage computes it (Python's round of the float share)."""
+    return round(helped / compounds, 4) if compounds else None
+
+
+def area_figures(conn: psycopg.Connection, area: str, quarter: Quarter,
+                 on: date | None = None) -> dict[str, dict[str, int | float | None]]:
+    """Every figure of FIGURES for each community under ``area`` in the quarter, as the caller sees
+    them: {community code: {figure code: value}}, one statement for all of them."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(statement(), params(conn, area, quarter, on)).fetchall()
+    out = {}
+    for row in rows:
+        row["compounds_helped_share"] = compounds_helped_share(row["compounds_helped"], row.pop("compounds"))
+        out[row["code"]] = {code: _number(row[code]) for code in FIGURES}
+    return out
+
+
 def live_figures(conn: psycopg.Connection, community: str, quarter: Quarter,
                  on: date | None = None) -> dict[str, int | float | None]:
     """Every figure of FIGURES for the community in the quarter, as the caller sees them, by code."""
-    day = measured_on(quarter, on)
-    params = {"community": community, "start": quarter.start, "on": day, "today": on or today(),
-              "year": quarter.year}
-    with conn.cursor(row_factory=dict_row) as cur:
-        row = cur.execute(sql_text("gis.assessment", "figures"), params).fetchone()
-    assert row is not None
-    compounds = row.pop("compounds")
-    # as GET /compounds/coverage computes it (Python's round of the float share)
-    row["compounds_helped_share"] = round(row["compounds_helped"] / compounds, 4) if compounds else None
-    return {code: _number(row[code]) for code in FIGURES}
+    found = area_figures(conn, community, quarter, on).get(community)
+    return found if found is not None else dict.fromkeys(FIGURES)

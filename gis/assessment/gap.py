@@ -1,5 +1,6 @@
 """The gap report (查漏补缺): per community, the items of the quarter's sheet without evidence, below
-their target or without a figure, as rows and as a workbook with Chinese headers."""
+their target or without a figure, as rows and as a workbook with Chinese headers. One statement for
+all the communities of the area (gis/assessment/scorecards.sql), however many there are."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from openpyxl.styles import Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from gis.assessment.quarters import Quarter
-from gis.assessment.scorecard import scorecard
-from gis.errors import NotFound
+from gis.assessment.scorecard import area_items
 from gis.spreadsheet import append_row
 
 # (header, key, width)
@@ -32,19 +32,11 @@ def communities(conn: psycopg.Connection, area: str) -> list[tuple[str, str]]:
 
 def gap_rows(conn: psycopg.Connection, quarter: Quarter, area: str,
              on: date | None = None) -> list[dict[str, Any]]:
-    """Every item with a gap, community by community in code order, items in the sheet's order."""
-    rows = []
-    for code, name in communities(conn, area):  # one scorecard per community: a street has a dozen
-        try:
-            card = scorecard(conn, quarter, code, on)
-        except NotFound:  # no sheet scores this community this quarter
-            continue
-        for it in card["items"]:
-            if it["gaps"]:
-                target = f"{it['direction']}{it['target']}" if it["target"] is not None else None
-                rows.append({**it, "community": code, "community_name": name, "target_text": target,
-                             "gap_text": "、".join(it["gaps"]), "points": float(it["points"])})
-    return rows
+    """Every item with a gap, community by community in code order, items in the sheet's order
+    (communities no sheet scores this quarter have none)."""
+    return [{**it, "target_text": f"{it['direction']}{it['target']}" if it["target"] is not None else None,
+             "gap_text": "、".join(it["gaps"]), "points": float(it["points"])}
+            for it in area_items(conn, quarter, area, on) if it["gaps"]]
 
 
 def gap_workbook(quarter: Quarter, area: str, rows: list[dict[str, Any]]) -> bytes:

@@ -1,21 +1,27 @@
 """A community's quarter against its scoring sheet (考核): each item with its live figure (if the system
 measures it), whether it meets its target, its evidence count and its gaps (查漏补缺: no evidence,
-below target, no figure)."""
+below target, no figure).
+
+The scorecards of a whole area come from one statement (scorecards.sql: every community's figures,
+evidence counts and sheet items at once); one community's is the same statement narrowed to it."""
 
 from __future__ import annotations
 
-from collections import Counter
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
 
 from gis.assessment import evidence, figures
 from gis.assessment.quarters import Quarter
-from gis.assessment.sheet import sheet_for
+from gis.errors import NotFound
+from gis.sql_files import sql_text
 
 GAP_NO_EVIDENCE, GAP_BELOW_TARGET, GAP_NO_FIGURE = "无佐证材料", "未达标", "无数据"
+_PER_ROW = ("community", "community_name", "sheet_id", "title", "helped_n", "compounds_n")
 
 
 def meets(value: float | None, target: Decimal | None, direction: str | None) -> bool | None:
@@ -26,30 +32,50 @@ def meets(value: float | None, target: Decimal | None, direction: str | None) ->
     return Decimal(str(value)) >= target if direction == ">=" else Decimal(str(value)) <= target
 
 
-def scorecard(conn: psycopg.Connection, quarter: Quarter, community: str,
-              on: date | None = None) -> dict[str, Any]:
-    """The sheet's items for the community with figures, targets, evidence and gaps."""
-    found = sheet_for(conn, quarter, community)
+def _statement() -> sql.Composed:
+    return sql.SQL(sql_text("gis.assessment", "scorecards")).format(  # type: ignore[arg-type]
+        figures=figures.statement(),
+        record_photos=sql.SQL(sql_text("gis.assessment", "record_photos").strip()))
+
+
+def area_items(conn: psycopg.Connection, quarter: Quarter, area: str,
+               on: date | None = None) -> list[dict[str, Any]]:
+    """The items of every scored community under ``area`` (a district, street or community), community
+    by community in code order, items in the sheet's order: figure, target met, evidence, gaps."""
     day = figures.measured_on(quarter, on)
-    live = figures.live_figures(conn, community, quarter, on)
-    uploads = evidence.uploaded(conn, quarter, community)
-    photos = evidence.record_photos(conn, quarter, community)
-    by_item = Counter(e["item_no"] for e in uploads if e["item_no"])
-    by_kind = Counter(p["record_kind"] for p in photos)
-    items = []
-    for it in found["items"]:
-        value = live[it["figure"]] if it["figure"] else None
+    params = figures.params(conn, area, quarter, on) | {"quarter": quarter.code, "end": quarter.end}
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(_statement(), params).fetchall()
+    for it in rows:
+        if it["figure"] == "compounds_helped_share":
+            it["value"] = figures.compounds_helped_share(it["helped_n"] or 0, it["compounds_n"] or 0)
+        value = it["value"] if it["figure"] in figures.FIGURES else None
         met = meets(value, it["target"], it["direction"])
-        count = by_item[it["item_no"]] + sum(by_kind[k] for k in it["evidence_from"])
-        gaps = [GAP_NO_EVIDENCE] if count == 0 else []
+        gaps = [GAP_NO_EVIDENCE] if it["evidence"] == 0 else []
         if it["figure"] and value is None:
             gaps.append(GAP_NO_FIGURE)
         elif met is False:
             gaps.append(GAP_BELOW_TARGET)
-        endpoint = figures.endpoint_of(it["figure"], community, quarter, day) if it["figure"] else None
-        items.append({**it, "value": value, "met": met, "evidence": count, "gaps": gaps, "endpoint": endpoint,
-                      "figure_zh": figures.FIGURES[it["figure"]].name_zh if it["figure"] else None})
-    return {"sheet_id": found["id"], "quarter": quarter.code, "title": found["title"], "community": community,
-            "measured_on": day, "items": items, "uploads": uploads, "record_photos": photos,
+        known = it["figure"] in figures.FIGURES
+        it.update(value=value, met=met, gaps=gaps,
+                  endpoint=figures.endpoint_of(it["figure"], it["community"], quarter, day)
+                  if known else None,
+                  figure_zh=figures.FIGURES[it["figure"]].name_zh if known else None)
+    return rows
+
+
+def scorecard(conn: psycopg.Connection, quarter: Quarter, community: str,
+              on: date | None = None) -> dict[str, Any]:
+    """The sheet's items for the community with figures, targets, evidence and gaps."""
+    rows = area_items(conn, quarter, community, on)
+    mine = [r for r in rows if r["community"] == community]
+    if not mine:
+        raise NotFound("scoring sheet", f"{quarter} {community}")
+    head = mine[0]
+    items = [{k: v for k, v in r.items() if k not in _PER_ROW} for r in mine]
+    return {"sheet_id": head["sheet_id"], "quarter": quarter.code, "title": head["title"],
+            "community": community, "measured_on": figures.measured_on(quarter, on), "items": items,
+            "uploads": evidence.uploaded(conn, quarter, community),
+            "record_photos": evidence.record_photos(conn, quarter, community),
             "measured": sum(1 for i in items if i["figure"]),
             "gaps": sum(1 for i in items if i["gaps"])}

@@ -14,6 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from gis.areas import by_geometry
 from gis.compounds.compounds import REF, check_day, overlaps, today
 from gis.interop.layerspec import Field, LayerSpec
 from gis.sql_files import sql_text
@@ -51,6 +52,10 @@ COMPOUNDS = LayerSpec(
             FROM staging ORDER BY row_no
             RETURNING id)
         INSERT INTO compound_imported SELECT id FROM made""",
+    # the generic export (GET /exports/compounds, `gridmap export compounds`): the layer's own fields, so
+    # that it imports back; the helpers and tasks are /exports/campaign/compounds'
+    export_sql="SELECT k.ref, k.name, k.management, k.households, k.note, k.geom FROM compound k WHERE "
+               + by_geometry("k.geom") + " ORDER BY k.ref, k.id",
 )
 
 def imported_overlaps(conn: psycopg.Connection) -> list[dict[str, Any]]:

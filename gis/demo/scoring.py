@@ -1,14 +1,22 @@
 """A 30-item demo scoring sheet (考核评分细则) for a quarter, after the seed's plan 3: its sections
-(组织领导, 网格化管理, 路段管理, 无人管理小区, 道德讲堂, 志愿服务, 红黑榜, 资料收集) with points and how
-each is measured; 12 items name the live figure that fills them. Built in code and written by openpyxl
-with the Chinese headers gis/assessment/sheet.py reads."""
+(组织领导, 网格化管理, 路段管理, 不文明行为, 无人管理小区, 道德讲堂, 志愿服务, 红黑榜, 宣传教育, 校园周边,
+资料收集) with points and how each is measured; 14 items name the live figure that fills them. Built in
+code and written by openpyxl with the Chinese headers gis/assessment/sheet.py reads."""
 
 from __future__ import annotations
 
 import io
+from datetime import date
+from pathlib import Path
 
+import psycopg
 from openpyxl import Workbook
 from openpyxl.styles import Font
+
+from gis.assessment import quarters, sheet
+from gis.assessment.figures import today
+
+DEMO_TITLE = "文明社区创建工作考核评分细则"
 
 HEADER = ("序号", "类别", "考核内容", "分值", "考核方式", "系统指标", "目标", "佐证来源")
 
@@ -20,7 +28,8 @@ ITEMS: tuple[tuple[str, str, int, str, str, str, str], ...] = (
     ("网格化管理", "完善一档一册一图，网格员做到四知四清四掌握", 4, "抽查网格档案", "", "", ""),
     ("网格化管理", "网格员按期走访住户", 4, "系统统计本季度走访户数", "households_visited", ">=1", "visit"),
     ("网格化管理", "走访记录完整，留有照片", 3, "系统统计本季度走访次数", "visits", ">=1", "visit"),
-    ("网格化管理", "网格服务团队健全，培训有记录", 2, "查看培训记录", "", "", ""),
+    ("路段管理", "责任路段全部落实责任单位，认领全覆盖", 3, "系统统计责任路段认领覆盖率", "road_coverage_pct",
+     ">=100", ""),
     ("路段管理", "责任单位每周五开展责任路段文明卫生劝导", 4, "查看值守记录与照片", "", "", "duty_record"),
     ("路段管理", "每月15日开展交通红绿灯文明劝导", 3, "查看值守记录与照片", "", "", "duty_record"),
     ("路段管理", "落实门前三包责任制", 3, "抽查门前三包检查记录", "", "", "frontage_check"),
@@ -47,13 +56,14 @@ ITEMS: tuple[tuple[str, str, int, str, str, str, str], ...] = (
      "honour_participation_share", "80%", ""),
     ("红黑榜", "按时公布红黑榜", 3, "查看公示照片", "", "", ""),
     ("宣传教育", "利用宣传栏、电子屏宣传创建工作", 2, "查看宣传照片", "", "", ""),
-    ("宣传教育", "公共场所设置禁烟标识，开展禁烟劝导", 2, "实地查看", "", "", "inspection"),
+    ("校园周边", "校园周边200米内无违规经营场所，发现即整改", 2, "系统统计校园周边未整改违规场所",
+     "perimeter_violations", "<=0", "inspection"),
     ("资料收集", "创建资料全面、真实、完整、规范", 3, "查看资料", "", "", ""),
     ("资料收集", "资料两份，一份交街道创建办，一份社区留存", 2, "查看报送回执", "", "", ""),
 )
 
 
-def demo_sheet_xlsx(title: str = "文明社区创建工作考核评分细则") -> bytes:
+def demo_sheet_xlsx(title: str = DEMO_TITLE) -> bytes:
     """The demo sheet as an XLSX workbook: a title row, the header, 30 items."""
     book = Workbook()
     sheet = book.active
@@ -67,3 +77,18 @@ def demo_sheet_xlsx(title: str = "文明社区创建工作考核评分细则") -
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def import_demo_sheets(conn: psycopg.Connection, data_dir: Path | str, on: date | None = None) -> int:
+    """The demo sheet imported for the quarter of ``on`` (today in China) for every street of the
+    database that has no sheet for it yet, so the demo opens on a filled assessment page; a second
+    load (gridmap demo --replace) keeps the sheet it finds. The number of sheets imported."""
+    q = quarters.of_day(on or today())
+    streets = [r[0] for r in conn.execute(
+        "SELECT DISTINCT left(c.code, 9) FROM community c WHERE NOT EXISTS (SELECT 1 FROM assessment_sheet s"
+        " WHERE s.quarter = %s AND starts_with(c.code, s.scope)) ORDER BY 1", [q.code]).fetchall()]
+    content = demo_sheet_xlsx()
+    for street in streets:  # a demo holds one street (two, three at most)
+        sheet.import_sheet(conn, data_dir, content, quarter=q, scope=street, title=DEMO_TITLE,
+                           stored_by="demo")
+    return len(streets)

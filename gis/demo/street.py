@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -316,8 +317,8 @@ def clear_register(conn: psycopg.Connection) -> None:
         sql.SQL(", ").join(sql.Identifier(t) for t in present)))
 
 
-def load_demo(conn: psycopg.Connection, street: DemoStreet, progress: Progress | None = None
-              ) -> dict[str, int]:
+def load_demo(conn: psycopg.Connection, street: DemoStreet, progress: Progress | None = None,
+              data_dir: Path | None = None) -> dict[str, int]:
     """Load the street through the importer, register layers first, then schools, places and roads
     when their layers exist. Returns rows per layer, plus households reported on a grid border or
     outside every grid (``households_border``, ``households_outside``).
@@ -350,4 +351,10 @@ def load_demo(conn: psycopg.Connection, street: DemoStreet, progress: Progress |
                          " SET service_phone = '0571-8760' || lpad(mod(id, 10000)::text, 4, '0')"
                          " WHERE ref = ANY (%s) AND service_phone IS NULL",
                          [list(street.grid_workers["ref"].astype(str))])
+        # the quarter's 30-item demo scoring sheet (考核), its workbook kept in the data folder
+        # (default: the settings' one, where the service reads it)
+        from gis.demo.scoring import import_demo_sheets
+        from gis.settings import Settings
+
+        counts["assessment_sheets"] = import_demo_sheets(conn, data_dir or Settings().data_dir)
     return counts

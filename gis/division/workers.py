@@ -4,7 +4,12 @@ public service phone (服务电话, printed on the wall map) set by an admin ove
 The personal phone is masked wherever it is shown; the service phone is public on purpose and shown
 whole. Setting it goes through migration 035's SECURITY DEFINER function, which checks that every
 grid the worker serves lies within the admin's scope (the service's own view of the assignments is cut
-by row-level security) and writes the audit entry.
+by row-level security) and writes the audit entry. The worker's own fields (name, personal phone, ref)
+and the worker herself change under migration 038's rule, the same one: the row-level policy lets the
+service change only the workers whose grids all lie within the admin's scope, and the database writes one
+audit entry per field changed (or worker removed). A worker outside that scope is refused here
+(PermissionError, 403): an admin reads the whole directory, so a row she sees but may not change is hers
+to be told about, not a 404.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ from __future__ import annotations
 import re
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from gis.areas import Area, by_grid_code
 from gis.codes import mask_phone
 from gis.division.communities import checked_name
 from gis.errors import Conflict, InvalidInput, NotFound
+
+EDITABLE = ("name", "phone", "ref")  # the service's own columns of grid_worker (migration 038)
 
 # A service phone as people write it: digits, with spaces or hyphens between groups (the area code may
 # stand in brackets); judged on its digits. Mobile: 11 digits from 13 to 19. Landline: a 3- or 4-digit
@@ -60,6 +68,45 @@ def set_service_phone(conn: psycopg.Connection, worker_id: int, phone: str | Non
     return bool(row[0])
 
 
+def _refused_or_missing(conn: psycopg.Connection, worker_id: int) -> Exception:
+    """Why a statement that names one worker touched no row: she is not there (404), or out of scope."""
+    if conn.execute("SELECT 1 FROM grid_worker WHERE id = %s", [worker_id]).fetchone() is None:
+        return NotFound("grid worker", worker_id)
+    return PermissionError(f"grid worker {worker_id} serves grids outside your scope")
+
+
+def change_worker(conn: psycopg.Connection, worker_id: int, changes: dict[str, str | None]) -> dict:
+    """Change the worker's name, personal phone or ref (the keys of ``changes`` among EDITABLE; None
+    clears phone or ref); the database audits each field changed. NotFound for an unknown worker,
+    PermissionError when she serves a grid outside the admin's scope."""
+    fields = {k: v for k, v in changes.items() if k in EDITABLE}
+    if "name" in fields:
+        fields["name"] = checked_name(fields["name"] or "", phone=fields.get("phone"), ref=fields.get("ref"))
+    else:
+        checked_name("-", phone=fields.get("phone"), ref=fields.get("ref"))
+    if not fields:
+        return get_worker(conn, worker_id)
+    statement = sql.SQL("UPDATE grid_worker SET {} WHERE id = %(id)s RETURNING id").format(
+        sql.SQL(", ").join(sql.SQL("{} = {}").format(sql.Identifier(k), sql.Placeholder(k)) for k in fields))
+    try:
+        with conn.transaction():
+            row = conn.execute(statement, {**fields, "id": worker_id}).fetchone()
+    except psycopg.errors.UniqueViolation:
+        raise Conflict(f"a grid worker with ref {fields.get('ref')!r} already exists") from None
+    if row is None:
+        raise _refused_or_missing(conn, worker_id)
+    return get_worker(conn, worker_id)
+
+
+def delete_worker(conn: psycopg.Connection, worker_id: int) -> None:
+    """Remove the worker (her assignments go with her); audited by the database. NotFound or
+    PermissionError as change_worker."""
+    with conn.transaction():
+        row = conn.execute("DELETE FROM grid_worker WHERE id = %s RETURNING id", [worker_id]).fetchone()
+    if row is None:
+        raise _refused_or_missing(conn, worker_id)
+
+
 def editable(conn: psycopg.Connection, worker_ids: list[int]) -> set[int]:
     """The workers of ``worker_ids`` whose service phone the acting user may set."""
     return {r[0] for r in conn.execute("SELECT admin_worker_editable(%s::bigint[])", [worker_ids])}
@@ -86,6 +133,9 @@ def create_worker(conn: psycopg.Connection, name: str, phone: str | None = None,
         raise Conflict(f"a grid worker with ref {ref!r} already exists") from None
     except psycopg.errors.ForeignKeyViolation:
         raise InvalidInput.one("grids", "unknown grid code") from None
+    except psycopg.errors.InsufficientPrivilege as exc:
+        # a grid outside the admin's scope (grid_worker_grid's policy), or none named by a scoped admin
+        raise PermissionError(exc.diag.message_primary or "outside your scope") from None
     assert row is not None
     return get_worker(conn, row[0])
 

@@ -1,5 +1,6 @@
 """The facility check (阵地达标): the communities whose count of a kind of facility falls outside the
-target (facility_target: 道德讲堂 1-2 per community), in one statement (check.sql)."""
+target (facility_target: 道德讲堂 1-2 per community), in one statement (check.sql), for the reader's
+area (the communities under her scopes)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ AREA = r"^([1-9][0-9]{5}([0-9]{3}([0-9]{3})?)?)?$"
 
 
 def failures(conn: psycopg.Connection, prefix: str = "", kind: str | None = None) -> list[dict[str, Any]]:
-    """Each community under ``prefix`` ('' = all) that has too few or too many facilities of a kind
+    """Each community under ``prefix`` ('' = all the reader's) and within the reader's area (her grants'
+    scopes; everything for a scope of everything) that has too few or too many facilities of a kind
     with a target (``kind``: that kind only), with its count and the target's bounds."""
     if not re.fullmatch(AREA, prefix):
         raise InvalidInput.one("area", "a 6-, 9- or 12-digit code, or nothing")

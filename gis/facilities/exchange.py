@@ -17,6 +17,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from gis.areas import by_geometry
 from gis.errors import InvalidInput
 from gis.facilities import check
 from gis.interop.layerspec import Field, LayerSpec
@@ -55,12 +56,21 @@ FACILITIES = LayerSpec(
                           WHERE c.code = s.community AND ST_Intersects(c.geom, s.geom))
         ORDER BY 1""",
     # the community is the point's (trigger facility_place); row-level security lets an admin write the
-    # facilities of the communities in her scope only
+    # facilities of the communities in her scope only. The system the file's points came in (GCJ-02 from a
+    # phone map, converted to WGS 84 on the way in) is staged by the importer as position_crs.
     insert_sql="""
-        INSERT INTO facility (kind, name, address, owner_community, owner_unit, geom, active)
-        SELECT s.kind, btrim(s.name), s.address, s.owner_community, u.id, s.geom, coalesce(s.active, true)
+        INSERT INTO facility (kind, name, address, owner_community, owner_unit, geom, position_crs, active)
+        SELECT s.kind, btrim(s.name), s.address, s.owner_community, u.id, s.geom, s.position_crs,
+               coalesce(s.active, true)
         FROM staging s LEFT JOIN responsible_unit u ON u.name = s.owner_unit
         ORDER BY s.row_no""",
+    # the generic export (GET /exports/facilities, `gridmap export facilities`): the layer's own fields,
+    # so that it imports back; the facility check's figures are /exports/campaign/facilities'
+    export_sql="""
+        SELECT f.kind, f.name, f.address, f.owner_community, u.name AS owner_unit,
+               f.community_code AS community, f.active, f.geom
+        FROM facility f LEFT JOIN responsible_unit u ON u.id = f.owner_unit
+        WHERE """ + by_geometry("f.geom") + " ORDER BY f.community_code, f.kind, f.id",
 )
 
 # key -> header of the export; the first seven are the layer's columns (aliases above)

@@ -2,7 +2,8 @@
 
 The database holds the rules (migration 026): a list is drafted, approved, published; entries change
 while it is drafted only; a published version is never changed or removed (a new version supersedes
-it); a black entry's evidence is a closed violation, an inspection that found one, or a closed report;
+it); a black entry's evidence is a closed violation, an inspection that found one, or a closed report
+(of the list's area: gis/honours/evidence.py);
 entries about households and persons are read under the register's row-level security. Here: the
 requests put into those terms, and their refusals put into the caller's (field, reason).
 """
@@ -16,6 +17,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from gis.errors import Conflict, InvalidInput, NotFound, Problem, text_problems
+from gis.honours import evidence
 
 LIST_SCOPE = r"^[1-9][0-9]{8}([0-9]{3})?$"
 Action = Literal["approve", "reopen", "publish"]
@@ -134,6 +136,8 @@ def add_entry(conn: psycopg.Connection, list_id: int, entry: dict[str, Any]) -> 
         raise InvalidInput(problems)
     if found["state"] != "drafted":
         raise Conflict(f"list {list_id} is {found['state']}: entries change while it is drafted only")
+    # the evidence of the list's own area only (a place's area: the community its point lies in)
+    evidence.check_in_area(conn, found["scope"], entry)
     columns = ("colour", *SUBJECT_FIELDS, "reason", *EVIDENCE_FIELDS)
     try:
         with conn.transaction():

@@ -17,8 +17,9 @@ import pandas as pd
 import psycopg
 from psycopg import sql
 
-from gis.crs import BBox
+from gis.crs import BBox, InputCRS
 from gis.errors import Problem
+from gis.interop import validate
 from gis.interop.fieldmap import mapped_frame
 from gis.interop.layerspec import LayerSpec
 from gis.interop.readers import read_frame
@@ -32,6 +33,10 @@ COPY_CHUNK = 100_000
 TEMP_BUFFERS = "256MB"
 
 _SQL_TYPES = {"text": "text", "int": "bigint", "float": "double precision", "bool": "boolean", "date": "date"}
+# A table with a ``position_crs`` column records the system its positions arrived in (facility: migration
+# 026), with the names that column allows. CGCS2000 is taken as WGS 84 unchanged (PROJ's transformation
+# between them is the identity; they differ by centimetres), so it is recorded as such.
+POSITION_CRS: dict[InputCRS, str] = {"EPSG:4326": "EPSG:4326", "EPSG:4490": "EPSG:4326", "gcj02": "GCJ-02"}
 
 
 @dataclass
@@ -53,13 +58,16 @@ class ImportReport:
                 "outside": self.outside, "border": self.border}
 
 
-def _staging_ddl(spec: LayerSpec) -> sql.Composed:
+def _staging_ddl(spec: LayerSpec, position_crs: str | None = None) -> sql.Composed:
     columns: list[sql.Composable] = [sql.SQL("row_no integer NOT NULL"), sql.SQL("ref text")]
     columns += [sql.SQL("{} {}").format(sql.Identifier(f.name), sql.SQL(_SQL_TYPES[f.kind]))
                 for f in spec.fields]
     if spec.geometry:
         # The typmod stamps SRID 4326 on the plain WKB the importer sends (cheaper than EWKB).
         columns.append(sql.SQL("geom geometry(Geometry, 4326)"))
+    if position_crs is not None:
+        # One file, one system: a constant default (no value travels per row), for insert_sql to store.
+        columns.append(sql.SQL("position_crs text NOT NULL DEFAULT {}").format(sql.Literal(position_crs)))
     return sql.SQL("CREATE TEMP TABLE staging ({}) ON COMMIT DROP").format(sql.SQL(", ").join(columns))
 
 
@@ -95,11 +103,25 @@ def _bulk_settings(conn: psycopg.Connection) -> None:
             pass
 
 
+def _table_columns(conn: psycopg.Connection, table: str) -> set[str]:
+    return {r[0] for r in conn.execute(
+        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
+        "AND NOT attisdropped", [table])}
+
+
+def _position_crs(conn: psycopg.Connection, spec: LayerSpec, frame: pd.DataFrame, crs: str | None,
+                  field_map: dict[str, str]) -> str | None:
+    """The system the file's positions came in, as the layer's table records it (``position_crs``), or
+    None when the table records none. Resolved as validation resolved it, on the frame's header alone."""
+    if spec.geometry is None or "position_crs" not in _table_columns(conn, spec.table):
+        return None
+    _, source = validate.input_crs(frame.iloc[:0], crs, field_map)
+    return POSITION_CRS[source]
+
+
 def _stored_duplicates(conn: psycopg.Connection, spec: LayerSpec) -> list[Problem]:
     """Refs and unique fields already stored in the layer's table."""
-    columns = {r[0] for r in conn.execute(
-        "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
-        "AND NOT attisdropped", [spec.table])}
+    columns = _table_columns(conn, spec.table)
     keys = [name for name in ["ref"] + [f.name for f in spec.fields if f.unique] if name in columns]
     problems: list[Problem] = []
     for name in keys:
@@ -152,20 +174,22 @@ def load_frame(conn: psycopg.Connection, spec: LayerSpec, frame: pd.DataFrame, *
         frame, field_map = mapped_frame(frame, columns), {}
     spec = with_vocabularies(conn, spec)
     typed = validated_rows(spec, frame, crs=crs, field_map=dict(field_map or {}), region_bbox=region_bbox)
+    position_crs = _position_crs(conn, spec, frame, crs, dict(field_map or {}))
     report = ImportReport(layer=spec.name, rows=len(typed))
     with conn.transaction() as outer:
-        _load(conn, spec, typed, report, progress)
+        _load(conn, spec, typed, report, progress, position_crs)
         if dry_run:
             raise psycopg.Rollback(outer)
     return report
 
 
 def _load(conn: psycopg.Connection, spec: LayerSpec, typed: pd.DataFrame, report: ImportReport,
-          progress: Progress | None) -> None:
-    """Stage the typed rows, run the database's checks and insert them (inside the caller's transaction)."""
+          progress: Progress | None, position_crs: str | None = None) -> None:
+    """Stage the typed rows, run the database's checks and insert them (inside the caller's transaction).
+    ``position_crs``: staged as a column of that name for a table that records it (see POSITION_CRS)."""
     _bulk_settings(conn)
     conn.execute("DROP TABLE IF EXISTS pg_temp.staging")
-    conn.execute(_staging_ddl(spec))
+    conn.execute(_staging_ddl(spec, position_crs))
     _copy_staging(conn, spec, typed, progress)
     if spec.geometry is not None:
         # Built once, sorted, after the load: lets spatial joins probe the staged rows by area

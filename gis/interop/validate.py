@@ -267,7 +267,7 @@ def _gcj02_columns(frame: pd.DataFrame, field_map: dict[str, str]) -> bool:
             or _find_column(frame, [GCJ02_WKT]) is not None)
 
 
-def _input_crs(frame: pd.DataFrame, crs: str | None, field_map: dict[str, str]
+def input_crs(frame: pd.DataFrame, crs: str | None, field_map: dict[str, str]
                ) -> tuple[pd.DataFrame, InputCRS]:
     """The coordinate system of the geometries: the caller's, else the file's, else EPSG:4326.
 
@@ -335,7 +335,7 @@ def _outside(bounds: np.ndarray, bbox: BBox) -> np.ndarray:
 def _geometries(spec: LayerSpec, frame: pd.DataFrame, crs: str | None, field_map: dict[str, str],
                 bbox: BBox, index: pd.Index, problems: list[Problem]) -> np.ndarray:
     """Check the geometries (presence, kind, validity, region) and convert them to EPSG:4326."""
-    frame, source_crs = _input_crs(frame, crs, field_map)
+    frame, source_crs = input_crs(frame, crs, field_map)
     if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.notna().any():
         geoms = frame.geometry.to_numpy()
         if shapely.has_z(geoms).any():

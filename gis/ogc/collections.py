@@ -87,6 +87,29 @@ LEFT JOIN school sc ON sc.id = v.school_id
 WHERE v.status <> 'closed'
 """
 
+# Unmanaged compounds (无人管理小区) with today's lead helper unit (帮扶单位): at most one helper is valid
+# on a day (the exclusion constraint of migration 025), so the join keeps one row per compound. Helped
+# is the helper row's presence, not the unit's name (which a reader always sees: units are no secret).
+# The reader's row-level security decides the compounds (migration 030: her area's, a unit's own).
+_COMPOUNDS = """
+SELECT k.id, k.ref, k.name, k.management, k.households, k.area_code AS community_code,
+       u.name AS helper_unit, h.id IS NOT NULL AS helped, k.geom
+FROM compound k
+LEFT JOIN compound_helper h ON h.compound_id = k.id AND h.valid @> current_date
+LEFT JOIN responsible_unit u ON u.id = h.unit_id
+"""
+
+# Facilities (阵地) with their owner's name: the community (its committee) or the responsible unit,
+# exactly one of them (facility_one_owner). Closed ones stay (active = false): filter on active.
+_FACILITIES = """
+SELECT f.id, f.kind, k.name_zh AS kind_name, f.name, f.address, coalesce(c.name, u.name) AS owner,
+       f.community_code, f.active, f.geom
+FROM facility f
+JOIN facility_kind k ON k.code = f.kind
+LEFT JOIN community c ON c.code = f.owner_community
+LEFT JOIN responsible_unit u ON u.id = f.owner_unit
+"""
+
 P = Property
 COLLECTIONS: tuple[Collection, ...] = (
     Collection(
@@ -134,6 +157,23 @@ COLLECTIONS: tuple[Collection, ...] = (
         ("household",), "Point", (P("id", "integer"), P("grid_code"), P("placement")),
         # placement is an enum in the database: as text, a filter or sort on it compares strings.
         relation="SELECT id, grid_code, placement::text AS placement, geom FROM household",
+    ),
+    # The campaign's records (issue 16): no date property, so GDAL's -where never turns into datetime=.
+    Collection(
+        "compounds", "Unmanaged compounds (无人管理小区)",
+        "Unmanaged compounds with their management and today's lead helper unit (帮扶单位).",
+        ("compound", "compound_helper", "responsible_unit"), "MultiPolygon",
+        (P("id", "integer"), P("ref"), P("name"), P("management"), P("households", "integer"),
+         P("community_code"), P("helper_unit"), P("helped", "boolean")),
+        relation=_COMPOUNDS,
+    ),
+    Collection(
+        "facilities", "Facilities (阵地)",
+        "道德讲堂, volunteer stations, civic schools, notice boards ... with their owner; closed ones too.",
+        ("facility", "facility_kind", "community", "responsible_unit"), "Point",
+        (P("id", "integer"), P("kind"), P("kind_name"), P("name"), P("address"), P("owner"),
+         P("community_code"), P("active", "boolean")),
+        relation=_FACILITIES,
     ),
 )
 

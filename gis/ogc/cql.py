@@ -65,10 +65,16 @@ _EXPECTED = {"string": "text", "integer": "an integer", "number": "a number", "b
              "date": "a date (YYYY-MM-DD)"}
 
 
+# GDAL holds a JSON boolean as an integer field (OFSTBoolean): its -where "helped = 1" arrives as
+# ?helped=1, or as the number 1 in a CQL2 filter. 1 and 0 are taken for true and false, nothing else.
+_BOOLEAN_TEXT = {"true": True, "false": False, "1": True, "0": False}
+
+
 def _boolean_text(text: str) -> bool:
-    if text.lower() not in {"true", "false"}:
+    found = _BOOLEAN_TEXT.get(text.lower())
+    if found is None:
         raise ValueError(text)
-    return text.lower() == "true"
+    return found
 
 
 def _midnight_date(stamp: datetime) -> date:
@@ -100,6 +106,8 @@ def _from_python(kind: str, value: Any) -> Any:
     timestamp as its date), or None."""
     if isinstance(value, bool):
         return value if kind == "boolean" else None
+    if kind == "boolean" and isinstance(value, int | float) and value in (0, 1):
+        return bool(value)
     if kind == "integer" and isinstance(value, int | float):
         return value if isinstance(value, int) else int(value) if value.is_integer() else None
     if kind == "number" and isinstance(value, int | float):

@@ -1,5 +1,6 @@
-"""Mapbox vector tiles (MVT) from PostGIS ST_AsMVT for households, places, grids and road sections,
-and the documents clients find them by: TileJSON 3.0.0 and OGC API - Tiles tileset metadata.
+"""Mapbox vector tiles (MVT) from PostGIS ST_AsMVT for households, places, grids, road sections,
+compounds and facilities, and the documents clients find them by: TileJSON 3.0.0 and OGC API - Tiles
+tileset metadata.
 
 The tile is cut in Web Mercator (ST_TileEnvelope) but the rows are found on the stored EPSG:4326
 geometry with `geom && <tile envelope in 4326>`, so the GiST index does the selection. Every feature
@@ -72,6 +73,12 @@ TILE_LAYERS: tuple[TileLayer, ...] = (
     TileLayer("road_sections", "road_section", "Road sections (责任路段)",
               (("id", "Number"), ("code", "String"), ("road_name", "String"), ("grid_code", "String")),
               "line", condition="t.retired_on IS NULL"),
+    # the campaign's records (issue 16): the reader's compounds (row-level security, migration 030), and
+    # facilities, public places every role reads
+    TileLayer("compounds", "compound", "Unmanaged compounds (无人管理小区)",
+              (("id", "Number"), ("name", "String"), ("management", "String")), "polygon"),
+    TileLayer("facilities", "facility", "Facilities (阵地)",
+              (("id", "Number"), ("kind", "String"), ("name", "String")), "point"),
 )
 
 

@@ -39,6 +39,9 @@ def path_values(w, ex: Extras, inside: bool, layer: str | None) -> dict[str, str
         "places": ex.place_id,
         "road_sections": ex.section,
         "perimeter_violations": ex.violation,
+        # the campaign's collections (issue 16): the world's compound and facility
+        "compounds": getattr(w, "campaign", {}).get("compound_id", household),
+        "facilities": CAMPAIGN.get(w.tag, {}).get("facility", household),
     }
     z, x, y = tile_of(ex.x0 + 0.005, ex.y0 + 0.002, TILE_ZOOM)
     return {
@@ -172,6 +175,10 @@ def import_file(layer: str, w, ex: Extras, inside: bool, n: int) -> tuple[str, b
         "places": {"ref": tag, "name": "new", "category": "bar", "lon": x, "lat": y},
         "licences": {"place_ref": ex.place, "kind": "business", "ref": tag},
         "units": {"name": f"new unit {tag}", "ref": tag},
+        # the campaign's layers (issue 16): a facility owned by the community it stands in, and a compound
+        "facilities": {"类型": "宣传栏", "名称": tag, "所属社区编码": community, "经度": x, "纬度": y},
+        "compounds": {"编号": tag, "名称": "new",
+                      "wkt": f"POLYGON(({x} {y},{x + 0.0005} {y},{x + 0.0005} {y + 0.0005},{x} {y}))"},
     }[layer]
     return f"{layer}.csv", _csv([rows]), "text/csv"
 
@@ -363,6 +370,9 @@ def write_request(
             {"json": {"service_phone": "0731-84567890"}}, False),
         ("POST", "/grid-workers/{worker_id}/service-phone"): (
             {"data": {"service_phone": "0731-84567891"}}, False),
+        # the worker's own fields and her removal (w3 guards, migration 038): scoped by her grids
+        ("PATCH", "/grid-workers/{worker_id}"): ({"json": {"name": "renamed worker"}}, False),
+        ("DELETE", "/grid-workers/{worker_id}"): ({}, False),
         ("PUT", "/users/{username}/unit"): ({"json": {"unit_id": ex.unit}}, False),
         ("DELETE", "/users/{username}/unit"): ({}, False),
         ("POST", "/users/{username}/unit"): ({"data": {"unit_id": str(ex.unit)}}, False),
@@ -487,5 +497,6 @@ def write_request(
             "grid_workers",
             "households",
             "persons",
+            "facilities",
         )
     return bodies.get((method, template))

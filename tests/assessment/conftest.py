@@ -31,7 +31,8 @@ def quarter():
 def records(world, database_url, api, quarter) -> dict:
     """In community A this quarter: a 道德讲堂 with a session and its photo (through the API), a volunteer
     team with two members and hours, two compounds (one helped), households taking part in the honour
-    selection, visits and reports (one closed, one overdue)."""
+    selection, visits and reports (one closed, one overdue), two road sections (one held by a unit) and
+    two internet cafés beside a primary school (breaking the national 200 m rule)."""
     from gis.reports.file import NewReport, file_report
 
     a, x0, y0 = world["a"], world["x0"], world["y0"]
@@ -81,6 +82,26 @@ def records(world, database_url, api, quarter) -> dict:
                    for i in range(3)]
         conn.execute("UPDATE report SET state = 'closed' WHERE id = %s", [reports[0]])
         conn.execute("UPDATE report SET accept_by = current_date - 3 WHERE id = %s", [reports[1]])
+        # 责任路段: 300 m held by the unit, 200 m nobody holds (GET /roads/coverage: 60 %)
+        for i, (x1, x2, held) in enumerate(((0.001, 0.004, True), (0.005, 0.007, False))):
+            line = f"SRID=4326;LINESTRING({x0 + x1} {y0 + 0.009},{x0 + x2} {y0 + 0.009})"
+            road = one("INSERT INTO road (ref, name, geom) VALUES (%s, '文明路', %s) RETURNING id",
+                       [f"{world['tag']}-road-{i}", line])
+            section = one("INSERT INTO road_section (road_id, code, road_name, length_m, community_code,"
+                          " grid_code, geom) VALUES (%s, %s, '文明路', ST_Length(%s::geography), %s, %s, %s)"
+                          " RETURNING id", [road, f"{world['tag']}-road-{i}-001", line, a, world["g1"], line])
+            if held:
+                conn.execute("INSERT INTO road_section_assignment (section_id, unit_id, valid)"
+                             " VALUES (%s, %s, daterange(%s, NULL))", [section, unit, quarter.start])
+        # 校园周边: a primary school and two internet cafés within 200 m of it
+        conn.execute("INSERT INTO school (ref, name, level, geom) VALUES (%s, '文明小学', 'primary',"
+                     " ST_Buffer(ST_Point(%s, %s, 4326), 0.0003))",
+                     [f"{world['tag']}-school", x0 + 0.012, y0 + 0.002])
+        conn.execute("INSERT INTO place (ref, name, category, address, geom) VALUES"
+                     " (%s, '网吧一', 'internet_cafe', '学府路 1 号', ST_Point(%s, %s, 4326)),"
+                     " (%s, '网吧二', 'internet_cafe', '学府路 3 号', ST_Point(%s, %s, 4326))",
+                     [f"{world['tag']}-cafe-1", x0 + 0.012, y0 + 0.0028,
+                      f"{world['tag']}-cafe-2", x0 + 0.0125, y0 + 0.0027])
         conn.commit()
     return {"hall": hall.json()["id"], "session": session.json()["id"], "team": team, "reports": reports,
             "unit": unit}

@@ -57,3 +57,31 @@ def test_quarter_page_and_evidence_form(browser, base_url, world, demo_sheet, tm
         assert errors == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_sheet_import_form_fits_a_phone(browser, base_url, world, demo_sheet, size) -> None:
+    """The import form (an admin's page): no sideways scrolling, every control at least 40 px tall."""
+    context = browser.new_context(viewport=SIZES[size], locale="zh-CN")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.route("**/*",
+               lambda r: r.continue_() if urlparse(r.request.url).hostname == "127.0.0.1" else r.abort())
+    try:
+        page.goto(base_url + "/", wait_until="load")
+        page.fill("input[name=username]", world["users"]["admin"])
+        page.fill("input[name=password]", world["passwords"]["admin"])
+        page.click("button[type=submit]")
+        page.wait_for_url(base_url + "/", timeout=60_000)
+        page.goto(base_url + "/assessment/sheets/new", wait_until="load")
+        wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        assert wide <= 0, f"the sheet form scrolls sideways by {wide} px at {size}"
+        small = page.evaluate(
+            "(q) => Array.from(document.querySelectorAll(q))"
+            ".filter(e => e.getBoundingClientRect().height < 40).map(e => e.name || e.tagName)",
+            ".sheet-form input:not([type=hidden]), .sheet-form select, .sheet-form button")
+        assert small == [] and errors == []
+    finally:
+        context.close()

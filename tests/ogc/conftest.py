@@ -64,6 +64,23 @@ FROM place p, school s WHERE p.ref IN ('P25', 'P50') AND s.ref = 'S1';
 INSERT INTO violation (place_id, school_id, distance_m, reason, status, found_on)
 SELECT p.id, s.id, 150, 'closed long ago', 'closed', current_date - 100
 FROM place p, school s WHERE p.ref = 'P75' AND s.ref = 'S1';
+-- The campaign's records (issue 16): nine compounds in a row along the community's north edge, every third
+-- self-managed; K1 and K2 helped today by the bureau, K3's helper ended ten days ago. Six facilities,
+-- two of them 道德讲堂, one owned by the unit, one closed.
+INSERT INTO compound (ref, name, management, households, geom)
+SELECT 'K' || i, 'Compound ' || i, CASE WHEN i % 3 = 0 THEN 'self' ELSE 'none' END, 10 * i,
+       ST_Multi(ST_MakeEnvelope(112.985 + i * 0.004, 25.792, 112.987 + i * 0.004, 25.794, 4326))
+FROM generate_series(1, 9) AS i;
+INSERT INTO compound_helper (compound_id, unit_id, valid)
+SELECT k.id, u.id, CASE WHEN k.ref = 'K3' THEN daterange(current_date - 30, current_date - 10)
+                        ELSE daterange(current_date - 5, NULL) END
+FROM compound k, responsible_unit u WHERE k.ref IN ('K1', 'K2', 'K3');
+INSERT INTO facility (kind, name, address, owner_community, owner_unit, geom, active)
+SELECT kind, 'Facility ' || i, 'No. ' || i || ' Hall road', CASE WHEN i <> 5 THEN '431002001001' END,
+       CASE WHEN i = 5 THEN (SELECT id FROM responsible_unit LIMIT 1) END,
+       ST_Point(112.99 + i * 0.005, 25.745, 4326), i <> 6
+FROM (VALUES (1, 'moral_lecture_hall'), (2, 'moral_lecture_hall'), (3, 'volunteer_station'),
+             (4, 'civic_school'), (5, 'notice_board'), (6, 'exposure_board')) AS v (i, kind);
 ANALYZE;
 """
 

@@ -22,6 +22,8 @@ TABLE_COUNTS = {
     "road_sections": "SELECT count(*) FROM road_section WHERE retired_on IS NULL",
     "perimeter_violations": "SELECT count(*) FROM violation WHERE status <> 'closed'",
     "households": "SELECT count(*) FROM household",  # the client signs in as an admin of everything
+    "compounds": "SELECT count(*) FROM compound",
+    "facilities": "SELECT count(*) FROM facility",
 }
 needs_gdal = pytest.mark.skipif(shutil.which("ogr2ogr") is None, reason="Debian gdal-bin not installed")
 

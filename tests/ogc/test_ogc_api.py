@@ -6,7 +6,8 @@ import httpx
 import pytest
 from pyproj import Transformer
 
-VISIBLE = {"communities", "grids", "buildings", "schools", "places", "road_sections", "perimeter_violations"}
+VISIBLE = {"communities", "grids", "buildings", "schools", "places", "road_sections", "perimeter_violations",
+           "compounds", "facilities"}
 EPSG4490 = "http://www.opengis.net/def/crs/EPSG/0/4490"
 
 
