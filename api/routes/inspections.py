@@ -11,11 +11,12 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 import psycopg
-from fastapi import APIRouter, File, Path, Query, Response, UploadFile
+from fastapi import APIRouter, File, Query, Response, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
 from api.params import read_uploads
+from api.photos import IMAGE_RESPONSE, SHA256, jpeg
 from api.security import CurrentUser
 from gis.access.accounts import Principal
 from gis.errors import InvalidInput
@@ -25,9 +26,6 @@ from gis.perimeter.check import Scope
 from gis.settings import Settings
 
 router = APIRouter(tags=["inspections"])
-SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the photo's SHA-256")]
-IMAGE_RESPONSE: dict[int | str, dict[str, Any]] = {200: {"content": {"image/jpeg": {}},
-                                                         "description": "JPEG without EXIF"}}
 
 
 class InspectionIn(BaseModel):
@@ -147,9 +145,7 @@ def photos(conn: Conn, inspection_id: int) -> list[dict[str, Any]]:
 def _image(conn: psycopg.Connection, settings: Settings, inspection_id: int, sha256: str,
            copy: media.Copy) -> Response:
     inspections.photo_of(conn, inspection_id, sha256)  # 404 unless this inspection holds it
-    return Response(media.read(settings.data_dir, sha256, copy), media_type="image/jpeg",
-                    headers={"Cache-Control": "private, max-age=86400",
-                             "Content-Disposition": f'inline; filename="{sha256[:12]}.jpg"'})
+    return jpeg(settings.data_dir, sha256, copy)
 
 
 @router.get("/perimeter/inspections/{inspection_id}/photos/{sha256}", summary="A photo (published copy)",

@@ -18,16 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.deps import AppSettings, Conn
 from api.params import DbId
+from api.photos import IMAGE_RESPONSE, SHA256, held_photo
 from gis.errors import InvalidInput, NotFound
 from gis.media import store as media
 
 router = APIRouter(tags=["visits"])
-SHA256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="the photo's SHA-256")]
 GroupCode = Annotated[str, Path(pattern=r"^[a-z_]+(:[a-z0-9_]+)?$", max_length=80)]
 PRIVATE = {"Cache-Control": "private, no-store"}  # a household's door: no shared cache keeps it
-IMAGE: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"image/jpeg": {}}, "description": "JPEG without EXIF"}
-}
 
 
 class PolicyIn(BaseModel):
@@ -42,18 +39,14 @@ def _visit_photo(
     conn: psycopg.Connection, settings: Any, visit_id: int, sha256: str, copy: media.Copy
 ) -> Response:
     # row-level security: the visit's policy decides whether the photo row is visible
-    found = conn.execute(
-        "SELECT 1 FROM visit_photo WHERE visit_id = %s AND sha256 = %s", [visit_id, sha256]
-    ).fetchone()
-    if found is None:
-        raise NotFound("photo", sha256)
-    return Response(media.read(settings.data_dir, sha256, copy), media_type="image/jpeg", headers=PRIVATE)
+    return held_photo(conn, settings.data_dir, "visit_photo", "visit_id", visit_id, sha256, copy,
+                      headers=PRIVATE)
 
 
 @router.get(
     "/visits/{visit_id}/photos/{sha256}",
     response_class=Response,
-    responses=IMAGE,
+    responses=IMAGE_RESPONSE,
     summary="A visit's photo (published copy, no EXIF)",
 )
 def visit_photo(conn: Conn, settings: AppSettings, visit_id: DbId, sha256: SHA256) -> Response:
@@ -63,7 +56,7 @@ def visit_photo(conn: Conn, settings: AppSettings, visit_id: DbId, sha256: SHA25
 @router.get(
     "/visits/{visit_id}/photos/{sha256}/thumbnail",
     response_class=Response,
-    responses=IMAGE,
+    responses=IMAGE_RESPONSE,
     summary="A visit photo's thumbnail (no EXIF)",
 )
 def visit_photo_thumbnail(conn: Conn, settings: AppSettings, visit_id: DbId, sha256: SHA256) -> Response:

@@ -12,12 +12,10 @@ from pathlib import Path
 import psycopg
 from fastapi import APIRouter
 from fastapi.responses import Response
-from psycopg import sql
 
 from api.deps import AppSettings, Conn
 from api.params import DbId
-from api.routes.inspections import IMAGE_RESPONSE, SHA256
-from gis.errors import NotFound
+from api.photos import IMAGE_RESPONSE, SHA256, held_photo
 from gis.media import store as media
 
 DUTY_PHOTO = "/duty-records/{record_id}/photos/{sha256}"
@@ -42,15 +40,7 @@ def photo_url(kind: str, record_id: int, sha256: str, thumbnail: bool = False) -
 def _image(conn: psycopg.Connection, data_dir: Path | str, kind: str, record_id: int, sha256: str,
            copy: media.Copy) -> Response:
     table, column, name = _TABLES[kind]
-    held = conn.execute(
-        sql.SQL("SELECT 1 FROM {} WHERE {} = %s AND sha256 = %s LIMIT 1").format(
-            sql.Identifier(table), sql.Identifier(column)),
-        [record_id, sha256]).fetchone()
-    if held is None:  # not the record's, or a record row-level security hides
-        raise NotFound(name, sha256)
-    return Response(media.read(data_dir, sha256, copy), media_type="image/jpeg",
-                    headers={"Cache-Control": "private, max-age=86400",
-                             "Content-Disposition": f'inline; filename="{sha256[:12]}.jpg"'})
+    return held_photo(conn, data_dir, table, column, record_id, sha256, copy, name)
 
 
 @router.get(DUTY_PHOTO, summary="A duty record's photo (page copy, no EXIF)", response_class=Response,

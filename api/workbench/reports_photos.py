@@ -14,8 +14,7 @@ from fastapi.responses import Response
 
 from api.deps import AppSettings, Conn
 from api.params import DbId
-from api.routes.inspections import IMAGE_RESPONSE, SHA256
-from gis.errors import NotFound
+from api.photos import IMAGE_RESPONSE, SHA256, held_photo
 from gis.media import store as media
 
 PHOTO = "/reports/{report_id}/photos/{sha256}"
@@ -24,13 +23,7 @@ router = APIRouter(tags=["reports"])
 
 def _image(conn: psycopg.Connection, data_dir: Path | str, report_id: int, sha256: str,
            copy: media.Copy) -> Response:
-    held = conn.execute("SELECT 1 FROM report_photo WHERE report_id = %s AND sha256 = %s LIMIT 1",
-                        [report_id, sha256]).fetchone()
-    if held is None:
-        raise NotFound("photo", sha256)
-    return Response(media.read(data_dir, sha256, copy), media_type="image/jpeg",
-                    headers={"Cache-Control": "private, max-age=86400",
-                             "Content-Disposition": f'inline; filename="{sha256[:12]}.jpg"'})
+    return held_photo(conn, data_dir, "report_photo", "report_id", report_id, sha256, copy)
 
 
 @router.get(PHOTO, summary="A report's photo (page copy, no EXIF)", response_class=Response,
