@@ -21,6 +21,7 @@ from api.params import DbId
 from api.routes.exposure import PublishIn, public_item
 from api.security import CurrentUser
 from api.workbench.errors import bare_page
+from api.workbench.forms import field_errors
 from api.workbench.i18n import N_, Lang, Language
 from api.workbench.render import page
 from api.workbench.routing import FormRoute, PageRoute
@@ -115,7 +116,7 @@ def publish(
             }
         )
     except ValidationError as exc:
-        problems = {str(e["loc"][0]) if e["loc"] else "body": e["msg"] for e in exc.errors()}
+        problems = field_errors(exc)
         return _form_page(request, conn, user, lang, report_id, form, problems, 422)
     try:
         exposure.publish(conn, report_id, body.title, body.public_text, body.redaction_note, body.photos)

@@ -24,6 +24,7 @@ from api.params import DbId, read_uploads
 from api.policy import POLICY
 from api.routes.facilities import FacilityPatch, SessionIn
 from api.security import CurrentUser
+from api.workbench.forms import field_errors
 from api.workbench.i18n import N_, Lang
 from api.workbench.render import page
 from api.workbench.routing import FormRoute, PageRoute
@@ -47,10 +48,6 @@ edit_router = APIRouter(tags=["workbench (工作台)"], include_in_schema=False)
 def _may(user: Principal, method: str, template: str) -> bool:
     """Whether the policy lets one of the user's roles in; row-level security decides the scope."""
     return bool(POLICY[(method, template)].roles & user.roles)
-
-
-def _errors(exc: ValidationError) -> dict[str, str]:
-    return {str(e["loc"][0]) if e["loc"] else "body": e["msg"] for e in exc.errors()}
 
 
 def facility_page(request: Request, conn: psycopg.Connection, user: Principal, lang: Any, facility_id: int,
@@ -94,7 +91,7 @@ async def record_session(request: Request, conn: Conn, settings: AppSettings, us
         body = SessionIn.model_validate(fields)
     except ValidationError as exc:
         return facility_page(request, conn, user, lang, facility_id, session_form=form,
-                             session_errors=_errors(exc), status_code=422)
+                             session_errors=field_errors(exc), status_code=422)
     try:
         photos = await read_uploads(uploads)  # type: ignore[arg-type]
         with conn.transaction():  # a savepoint: a refused photo or field records nothing
@@ -128,7 +125,7 @@ async def edit_facility(request: Request, conn: Conn, user: CurrentUser, lang: L
         patch = FacilityPatch.model_validate(changes)
     except ValidationError as exc:
         return facility_page(request, conn, user, lang, facility_id, edit_form=form,
-                             edit_errors=_errors(exc), status_code=422)
+                             edit_errors=field_errors(exc), status_code=422)
     try:
         with conn.transaction():
             records.update_facility(conn, facility_id, patch.model_dump(exclude_unset=True))

@@ -20,6 +20,7 @@ from api.deps import Conn
 from api.params import DbId
 from api.routes.honours import EntryIn, ListIn, ParticipationIn, StateIn, VersionIn
 from api.security import CurrentUser
+from api.workbench.forms import field_errors, posted_strings
 from api.workbench.honours import list_page, lists_page, participation_page
 from api.workbench.i18n import Lang
 from api.workbench.routing import FormRoute
@@ -33,24 +34,16 @@ ENTRY_FIELDS = ("colour", "place_id", "unit_id", "household_id", "person_id", "r
                 "inspection_id", "report_id")
 
 
-def _strings(posted: Any, names: tuple[str, ...]) -> dict[str, str]:
-    return {k: v.strip() for k, v in posted.items() if k in names and isinstance(v, str)}
-
-
-def _errors(exc: ValidationError, default: str) -> dict[str, str]:
-    return {str(e["loc"][0]) if e["loc"] else default: e["msg"] for e in exc.errors()}
-
-
 @form_router.post("/honours/lists", response_class=HTMLResponse, response_model=None)
 async def draft(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -> Any:
     assert user is not None
     posted = await request.form()
-    form = _strings(posted, ("kind", "scope", "series", "title"))
+    form = posted_strings(posted, ("kind", "scope", "series", "title"))
     form["public"] = "true" if posted.get("public") == "true" else ""
     try:
         body = ListIn.model_validate({**{k: v for k, v in form.items() if v}, "public": bool(form["public"])})
     except ValidationError as exc:
-        return lists_page(request, conn, user, lang, form, _errors(exc, "title"), 422)
+        return lists_page(request, conn, user, lang, form, field_errors(exc, "title"), 422)
     try:
         with conn.transaction():
             made = lists.create_list(conn, **body.model_dump())
@@ -66,7 +59,7 @@ async def add_entry(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
     """An entry: colour, the subject (of the list's kind), reason, and for a black one its evidence."""
     assert user is not None
     posted = await request.form()
-    form = _strings(posted, ENTRY_FIELDS)
+    form = posted_strings(posted, ENTRY_FIELDS)
     q = str(posted.get("q") or "")
 
     def again(errors: dict[str, str], status: int) -> HTMLResponse:
@@ -76,7 +69,7 @@ async def add_entry(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
     try:
         body = EntryIn.model_validate({k: v for k, v in form.items() if v})
     except ValidationError as exc:
-        return again(_errors(exc, "colour"), 422)
+        return again(field_errors(exc, "colour"), 422)
     try:
         with conn.transaction():
             lists.add_entry(conn, list_id, body.model_dump())
@@ -108,7 +101,7 @@ async def change_state(request: Request, conn: Conn, user: CurrentUser, lang: La
     post without ``confirmed`` answers the page with the question and a button that confirms."""
     assert user is not None
     posted = await request.form()
-    form = _strings(posted, ("action", "public"))
+    form = posted_strings(posted, ("action", "public"))
     if form.get("action") == "publish" and posted.get("confirmed") != "yes":
         return list_page(request, conn, user, lang, list_id, confirm="publish")
     fields: dict[str, Any] = {"action": form.get("action", "")}
@@ -118,7 +111,7 @@ async def change_state(request: Request, conn: Conn, user: CurrentUser, lang: La
         body = StateIn.model_validate(fields)
     except ValidationError as exc:
         return list_page(request, conn, user, lang, list_id, failed="state", form=form,
-                         errors=_errors(exc, "action"), status_code=422)
+                         errors=field_errors(exc, "action"), status_code=422)
     try:
         with conn.transaction():
             lists.change_state(conn, list_id, body.action, public=body.public)
@@ -135,14 +128,14 @@ async def change_state(request: Request, conn: Conn, user: CurrentUser, lang: La
 async def new_version(request: Request, conn: Conn, user: CurrentUser, lang: Lang, list_id: DbId) -> Any:
     """The next version of a published list (drafted, its entries copied): its page."""
     assert user is not None
-    form = _strings(await request.form(), ("title",))
+    form = posted_strings(await request.form(), ("title",))
     try:
         body = VersionIn.model_validate({k: v for k, v in form.items() if v})
         with conn.transaction():
             made = lists.new_version(conn, list_id, title=body.title)
     except ValidationError as exc:
         return list_page(request, conn, user, lang, list_id, failed="version", form=form,
-                         errors=_errors(exc, "title"), status_code=422)
+                         errors=field_errors(exc, "title"), status_code=422)
     except InvalidInput as exc:
         return list_page(request, conn, user, lang, list_id, failed="version", form=form,
                          errors={p.field: p.reason for p in exc.problems}, status_code=422)
@@ -174,7 +167,7 @@ async def take_part(request: Request, conn: Conn, user: CurrentUser, lang: Lang)
     try:
         body = ParticipationIn.model_validate({"year": form["year"] or None, "household_ids": words})
     except ValidationError as exc:
-        return again(_errors(exc, "household_ids"))
+        return again(field_errors(exc, "household_ids"))
     try:
         with conn.transaction():
             recorded = public.take_part(conn, body.household_ids, body.year)

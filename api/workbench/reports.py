@@ -26,6 +26,7 @@ from api.params import DbId
 from api.policy import POLICY
 from api.routes.reports import StepIn, keep, read_body
 from api.security import CurrentUser
+from api.workbench.forms import field_errors
 from api.workbench.i18n import N_, Lang, Language
 from api.workbench.nav import allowed
 from api.workbench.render import page
@@ -155,10 +156,6 @@ def report_view(request: Request, conn: Conn, user: CurrentUser, lang: Lang, rep
     return report_page(request, conn, user, lang, report_id, filed=filed)
 
 
-def _problems(exc: ValidationError) -> dict[str, str]:
-    return {str(e["loc"][0]) if e["loc"] else "action": e["msg"] for e in exc.errors()}
-
-
 @form_router.post(STEP, response_class=HTMLResponse, response_model=None)
 async def take_step(request: Request, conn: Conn, settings: AppSettings, user: CurrentUser, lang: Lang,
                     report_id: DbId) -> HTMLResponse | RedirectResponse:
@@ -175,8 +172,8 @@ async def take_step(request: Request, conn: Conn, settings: AppSettings, user: C
     try:
         body = StepIn.model_validate(fields)
     except ValidationError as exc:
-        return report_page(request, conn, user, lang, report_id, errors=_problems(exc), failed=failed,
-                           form=shown, status_code=422)
+        return report_page(request, conn, user, lang, report_id, errors=field_errors(exc, "action"),
+                           failed=failed, form=shown, status_code=422)
     owner = (workflow.Owner(body.owner_kind, body.unit_id, body.grid_code, body.community_code)
              if body.owner_kind else None)
     try:

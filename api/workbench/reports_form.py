@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from api.deps import AppSettings, Conn
 from api.routes.reports import ReportIn, file_one, keep, read_body
 from api.security import CurrentUser
+from api.workbench.forms import field_errors
 from api.workbench.i18n import N_, Lang, Language
 from api.workbench.render import page
 from api.workbench.routing import FormRoute
@@ -71,7 +72,7 @@ async def file_report(request: Request, conn: Conn, settings: AppSettings, user:
     try:
         body = ReportIn.model_validate({k: v.strip() for k, v in form.items() if v.strip()})
     except ValidationError as exc:
-        errors = {str(e["loc"][0]) if e["loc"] else "category": e["msg"] for e in exc.errors()}
+        errors = field_errors(exc, "category")
         return _form_page(request, conn, user, lang, form, errors, 422)
     try:
         with conn.transaction():  # a savepoint: a refused photo or field files nothing

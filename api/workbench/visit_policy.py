@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from api.deps import Conn
 from api.routes.visit_admin import GroupCode, PolicyIn, changes, policy, set_interval
 from api.security import CurrentUser
+from api.workbench.forms import field_errors
 from api.workbench.i18n import N_, Lang, Language
 from api.workbench.render import page
 from api.workbench.routing import FormRoute, PageRoute
@@ -76,7 +77,7 @@ def change(
         )
         set_interval(conn, group_code, body.interval_days, body.note)
     except ValidationError as exc:
-        problems = {str(e["loc"][0]) if e["loc"] else "body": e["msg"] for e in exc.errors()}
+        problems = field_errors(exc)
         return _page(request, conn, user, lang, {group_code: problems}, {group_code: interval_days}, 422)
     except InvalidInput as exc:
         return _page(

@@ -26,6 +26,7 @@ from api.deps import AppSettings, Conn
 from api.params import CommunityQuery, DbId, GridQuery, Paging, read_uploads
 from api.routes.visits import PERIOD_DAYS, VisitIn
 from api.security import CurrentUser
+from api.workbench.forms import field_errors
 from api.workbench.i18n import N_, Lang, Language
 from api.workbench.nav import allowed
 from api.workbench.render import page
@@ -82,10 +83,6 @@ def visit_form(request: Request, conn: Conn, user: CurrentUser, lang: Lang,
     return _form_page(request, conn, user, lang, household_id)
 
 
-def _problems(exc: ValidationError) -> dict[str, str]:
-    return {str(e["loc"][0]) if e["loc"] else "body": e["msg"] for e in exc.errors()}
-
-
 @page_router.post(POSTED, response_class=HTMLResponse, response_model=None)
 async def check_in(request: Request, conn: Conn, settings: AppSettings, user: CurrentUser, lang: Lang,
                    household_id: DbId, kind: Annotated[str, Form(max_length=40)] = "",
@@ -108,7 +105,7 @@ async def check_in(request: Request, conn: Conn, settings: AppSettings, user: Cu
         # an empty field is not given (a form cannot send null); lon/lat missing: no position
         body = VisitIn.model_validate({k: v.strip() for k, v in form.items() if v.strip()})
     except ValidationError as exc:
-        return _form_page(request, conn, user, lang, household_id, form, _problems(exc), 422)
+        return _form_page(request, conn, user, lang, household_id, form, field_errors(exc), 422)
     try:
         uploads = await read_uploads(photos or [])
         with conn.transaction():  # a savepoint: a refused photo or field records nothing

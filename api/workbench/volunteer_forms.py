@@ -17,6 +17,7 @@ from api.deps import Conn
 from api.params import DbId
 from api.routes.volunteers import ActivityIn, LeaveIn, MemberIn, TeamIn
 from api.security import CurrentUser
+from api.workbench.forms import field_errors, posted_strings
 from api.workbench.i18n import Lang
 from api.workbench.routing import FormRoute
 from api.workbench.volunteers import team_page, teams_page
@@ -26,23 +27,14 @@ from gis.volunteers import teams
 form_router = APIRouter(tags=["workbench (工作台)"], route_class=FormRoute, include_in_schema=False)
 
 
-def _strings(posted: Any, names: tuple[str, ...]) -> dict[str, str]:
-    return {k: v.strip() for k, v in posted.items() if k in names and isinstance(v, str)}
-
-
-def _errors(exc: ValidationError, default: str) -> dict[str, str]:
-    """Pydantic's refusal keyed by the form field it names (a member's hours: ``hours``)."""
-    return {str(e["loc"][0]) if e["loc"] else default: e["msg"] for e in exc.errors()}
-
-
 @form_router.post("/volunteers/teams", response_class=HTMLResponse, response_model=None)
 async def form_team(request: Request, conn: Conn, user: CurrentUser, lang: Lang) -> Any:
     assert user is not None
-    form = _strings(await request.form(), ("name", "scope", "station_id"))
+    form = posted_strings(await request.form(), ("name", "scope", "station_id"))
     try:
         body = TeamIn.model_validate({k: v for k, v in form.items() if v})
     except ValidationError as exc:
-        return teams_page(request, conn, user, lang, form, _errors(exc, "name"), 422)
+        return teams_page(request, conn, user, lang, form, field_errors(exc, "name"), 422)
     try:
         with conn.transaction():
             made = teams.create_team(conn, **body.model_dump())
@@ -58,7 +50,7 @@ async def join(request: Request, conn: Conn, user: CurrentUser, lang: Lang, team
     """A resident (``person_id``, from the search) or an outsider (``name``, ``phone``) joins."""
     assert user is not None
     posted = await request.form()
-    form = _strings(posted, ("person_id", "name", "phone", "joined_on"))
+    form = posted_strings(posted, ("person_id", "name", "phone", "joined_on"))
     q = str(posted.get("q") or "")
 
     def again(errors: dict[str, str], status: int) -> HTMLResponse:
@@ -68,7 +60,7 @@ async def join(request: Request, conn: Conn, user: CurrentUser, lang: Lang, team
     try:
         body = MemberIn.model_validate({k: v for k, v in form.items() if v})
     except ValidationError as exc:
-        return again(_errors(exc, "person_id"), 422)
+        return again(field_errors(exc, "person_id"), 422)
     try:
         with conn.transaction():
             teams.join(conn, team_id, **body.model_dump())
@@ -85,7 +77,7 @@ async def join(request: Request, conn: Conn, user: CurrentUser, lang: Lang, team
 async def leave(request: Request, conn: Conn, user: CurrentUser, lang: Lang, member_id: DbId) -> Any:
     """The leave button (optionally with the day): the member is kept with ``left_on``."""
     assert user is not None
-    form = _strings(await request.form(), ("left_on",))
+    form = posted_strings(await request.form(), ("left_on",))
     team_id = teams.member(conn, member_id)["team_id"]
     errors: dict[str, str] = {}
     try:
@@ -93,7 +85,7 @@ async def leave(request: Request, conn: Conn, user: CurrentUser, lang: Lang, mem
         with conn.transaction():
             teams.leave(conn, member_id, body.left_on)
     except ValidationError as exc:
-        errors = _errors(exc, "left_on")
+        errors = field_errors(exc, "left_on")
     except InvalidInput as exc:
         errors = {p.field: p.reason for p in exc.problems}
     except Conflict as exc:
@@ -111,7 +103,7 @@ async def record_activity(request: Request, conn: Conn, user: CurrentUser, lang:
     is a member who did not serve)."""
     assert user is not None
     posted = await request.form()
-    form: dict[str, Any] = _strings(posted, ("held_on", "title", "facility_id"))
+    form: dict[str, Any] = posted_strings(posted, ("held_on", "title", "facility_id"))
     members = [str(v) for v in posted.getlist("member_id")]
     hours = [str(v).strip() for v in posted.getlist("hours")]
     form["hours"] = dict(zip(members, hours, strict=False))
@@ -127,7 +119,7 @@ async def record_activity(request: Request, conn: Conn, user: CurrentUser, lang:
         body = ActivityIn.model_validate(
             {**{k: v for k, v in form.items() if k != "hours" and v}, "hours": served})
     except ValidationError as exc:
-        return again(_errors(exc, "title"))
+        return again(field_errors(exc, "title"))
     try:
         with conn.transaction():
             teams.record_activity(conn, team_id, held_on=body.held_on, title=body.title,
