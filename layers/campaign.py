@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from branca.element import MacroElement
 from folium import Map
 from folium.map import Layer
 from folium.template import Template
@@ -27,8 +26,8 @@ from gis.maps.symbology import (
     FACILITY_STYLES,
     LABELS,
 )
-from layers.escape import script_json
-from layers.legend import LegendEntry
+from layers.escape import ESC_JS, script_json
+from layers.legend import LegendEntry, LegendWhileShown
 from layers.reports import STATE_CLASSES, ReportLayer  # the reports map's own layer and colours
 
 if TYPE_CHECKING:
@@ -61,11 +60,7 @@ class CampaignLayer(Layer):
             if (!map.getPane('{{ this.pane }}')) {
                 map.createPane('{{ this.pane }}').style.zIndex = {{ this.z_index }};
             }
-            var esc = function (s) {
-                return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
-                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
-                });
-            };
+""" + ESC_JS + """
             var data = {{ this.data_json }};
             var group = L.featureGroup();
             group.campaignData = data;
@@ -163,55 +158,6 @@ def campaign_legend(what: str) -> list[LegendEntry]:
     return [LegendEntry(f"{LABELS['duty_post']}（实线每周、虚线每月）", "line", DUTY_POST_COLOUR)]
 
 
-class LegendWhileShown(MacroElement):
-    """An overlay's entries in the map's legend (.gridmap-legend) while the overlay is shown, as the 走访
-    layer does: a phone's legend has no room for every overlay's entries at once (it would cover the
-    map), and a map printed with an overlay on carries its entries. Added after the overlay."""
-
-    _template = Template(
-        """
-        {% macro script(this, kwargs) %}
-        (function () {
-            var layer = {{ this.layer_name }}, cfg = {{ this.config_json }}, rows = null;
-            var swatch = function (e) {
-                var css = {
-                    ring: 'border:2.5px solid ' + e.colour + ';border-radius:50%;width:10px;height:10px',
-                    square: 'background:' + e.colour + ';width:10px;height:10px;border:1px solid #fff',
-                    line: 'border-top:3px solid ' + e.colour + ';width:16px;height:0;margin-top:8px'
-                }[e.swatch];
-                var span = document.createElement('span');
-                span.style.cssText = 'display:inline-block;vertical-align:middle;margin-right:6px;' + css;
-                return span;
-            };
-            layer.on('add', function () {
-                var box = document.querySelector('.gridmap-legend');
-                if (!box || rows) { return; }
-                rows = document.createElement('div');
-                rows.className = 'campaign-legend';
-                cfg.entries.forEach(function (e) {
-                    var row = document.createElement('div');
-                    row.appendChild(swatch(e));
-                    row.appendChild(document.createTextNode(e.label));
-                    rows.appendChild(row);
-                });
-                box.appendChild(rows);
-            });
-            layer.on('remove', function () {
-                if (rows) { rows.remove(); rows = null; }
-            });
-        })();
-        {% endmacro %}
-        """
-    )
-
-    def __init__(self, layer: Layer, entries: list[LegendEntry]) -> None:
-        super().__init__()
-        self._name = "LegendWhileShown"
-        self.layer_name = layer.get_name()
-        self.config_json = script_json({"entries": [{"label": e.label, "swatch": e.swatch, "colour": e.colour}
-                                                    for e in entries]})
-
-
 def add_overlays(m: Map, reports: ReportLayerData | None, campaign: CampaignLayerData | None,
                  report_url: str | None = None) -> list[Layer]:
     """The 不文明行为 overlay and the campaign's the reader may read, off when the map opens, each with
@@ -221,11 +167,11 @@ def add_overlays(m: Map, reports: ReportLayerData | None, campaign: CampaignLaye
         layer = ReportLayer(reports, show=False, report_url=report_url)
         layer.add_to(m)
         LegendWhileShown(layer, [LegendEntry(f"不文明行为：{c.label}", "square", c.colour)
-                                 for c in STATE_CLASSES.values()]).add_to(m)
+                                 for c in STATE_CLASSES.values()], "campaign-legend").add_to(m)
         added.append(layer)
     for campaign_layer in campaign_layers(campaign):
         campaign_layer.add_to(m)
-        LegendWhileShown(campaign_layer, campaign_legend(campaign_layer.what)).add_to(m)
+        LegendWhileShown(campaign_layer, campaign_legend(campaign_layer.what), "campaign-legend").add_to(m)
         added.append(campaign_layer)
     return added
 

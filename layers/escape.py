@@ -29,3 +29,14 @@ def script_json(value: object) -> str:
 def html_text(value: object) -> str:
     """Text for HTML, in an element or a quoted attribute: & < > " ' as character references."""
     return html.escape(str(value), quote=True)
+
+
+# The browser's side of html_text: the layers build popups in JavaScript from their embedded data and
+# put every text through esc() (concatenated into each layer's script template).
+ESC_JS = """
+            var esc = function (s) {
+                return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
+                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+                });
+            };
+"""

@@ -17,7 +17,7 @@ from folium.plugins import MarkerCluster
 from folium.template import Template
 
 from layers.assets import local_links
-from layers.escape import script_json
+from layers.escape import ESC_JS, script_json
 from layers.grids import shown
 from layers.styles import BORDER_COLOUR, HOUSEHOLD_COLOUR, TAG_STYLES
 
@@ -51,11 +51,7 @@ class RegisterData(MacroElement):
         """
         {% macro script(this, kwargs) %}
         var {{ this.get_name() }} = (function () {
-            var esc = function (s) {
-                return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
-                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
-                });
-            };
+""" + ESC_JS + """
             var data = {
                 rows: {{ this.rows_json }},
                 tags: {{ this.tags_json }},

@@ -125,3 +125,62 @@ class NorthArrow(MacroElement):
         super().__init__()
         self._name = "NorthArrow"
         self.svg_json = script_json(_ARROW_SVG)
+
+
+class LegendWhileShown(MacroElement):
+    """An overlay's entries in the map's legend (.gridmap-legend) while the overlay is shown: a phone's
+    legend has no room for every overlay's entries at once (it would cover the map), and a map printed
+    with an overlay on carries its entries. Rendered after its layer (add it to the map after the layer,
+    or as the layer's child); ``css_class`` names the rows' box, ``heading`` titles it."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        (function () {
+            var layer = {{ this.layer_name }}, cfg = {{ this.config_json }}, rows = null;
+            var swatch = function (e) {
+                var css = {
+                    ring: 'border:2.5px solid ' + e.colour + ';border-radius:50%;width:10px;height:10px',
+                    square: 'background:' + e.colour + ';width:10px;height:10px;border:1px solid #fff',
+                    line: 'border-top:3px solid ' + e.colour + ';width:16px;height:0;margin-top:8px'
+                }[e.swatch];
+                var span = document.createElement('span');
+                span.style.cssText = 'display:inline-block;vertical-align:middle;margin-right:6px;' + css;
+                return span;
+            };
+            var show = function () {
+                var box = document.querySelector('.gridmap-legend');
+                if (!box || rows) { return; }
+                rows = document.createElement('div');
+                rows.className = cfg.cssClass;
+                if (cfg.heading) {
+                    var heading = document.createElement('b');
+                    heading.textContent = cfg.heading;
+                    rows.appendChild(heading);
+                }
+                cfg.entries.forEach(function (e) {
+                    var row = document.createElement('div');
+                    row.appendChild(swatch(e));
+                    row.appendChild(document.createTextNode(e.label));
+                    rows.appendChild(row);
+                });
+                box.appendChild(rows);
+            };
+            layer.on('add', show);
+            layer.on('remove', function () {
+                if (rows) { rows.remove(); rows = null; }
+            });
+            if (layer._map) { show(); }  // already on the map when this runs
+        })();
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, layer: MacroElement, entries: Sequence[LegendEntry], css_class: str,
+                 heading: str | None = None) -> None:
+        super().__init__()
+        self._name = "LegendWhileShown"
+        self.layer_name = layer.get_name()
+        self.config_json = script_json({
+            "cssClass": css_class, "heading": heading,
+            "entries": [{"label": e.label, "swatch": e.swatch, "colour": e.colour} for e in entries]})

@@ -18,7 +18,7 @@ from folium.map import Layer
 from folium.template import Template
 
 from layers.controls import LayerControl
-from layers.escape import script_json
+from layers.escape import ESC_JS, script_json
 from layers.legend import LegendEntry, NorthArrow, legend, title_box
 from layers.shell import figure, offline_map
 
@@ -97,11 +97,7 @@ class ReportLayer(Layer):
             if (!map.getPane('{{ this.pane }}')) {
                 map.createPane('{{ this.pane }}').style.zIndex = {{ this.z_index }};
             }
-            var esc = function (s) {
-                return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
-                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
-                });
-            };
+""" + ESC_JS + """
             var data = {{ this.data_json }};
             var group = L.featureGroup();
             group.reportData = data;

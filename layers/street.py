@@ -21,7 +21,7 @@ from folium.template import Template
 from gis.perimeter.specs import PLACE_CATEGORIES
 from layers.base import add_base
 from layers.campaign import CAMPAIGN_CSS, add_overlays
-from layers.escape import script_json
+from layers.escape import ESC_JS, script_json
 from layers.grids import shown
 from layers.legend import LegendEntry, NorthArrow, legend, title_box
 from layers.shell import Raw, figure, offline_map
@@ -71,11 +71,7 @@ class StreetLayers(MacroElement):
             // zoom, and the first data load would ask for a close-up. Fit again, at once.
             map.fitBounds(cfg.bounds, {padding: [20, 20], animate: false});
             var renderer = L.canvas({padding: 0.3});
-            var esc = function (s) {
-                return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
-                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
-                });
-            };
+""" + ESC_JS + """
             var status = document.getElementById('street-status');
             var say = function (text) { if (status) { status.textContent = text; } };
             // A figure the user may not count arrives as null and is shown as "—", never as 0.

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from folium.map import Layer
 from folium.template import Template
 
-from layers.escape import script_json
+from layers.escape import ESC_JS, script_json
 from layers.grids import shown
-from layers.legend import LegendEntry
+from layers.legend import LegendEntry, LegendWhileShown
 from layers.styles import KEY_PERSON_COLOUR, VISIT_ROUTE_COLOUR, VISIT_STYLES
 
 if TYPE_CHECKING:
@@ -48,11 +48,7 @@ class VisitLayer(Layer):
                 .forEach(function (p) {
                     if (!map.getPane(p[0])) { map.createPane(p[0]).style.zIndex = p[1]; }
                 });
-            var esc = function (s) {
-                return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
-                    return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
-                });
-            };
+""" + ESC_JS + """
             var data = {{ this.data_json }};
             var group = L.featureGroup(), rings = [], walks = {}, walkers = [];
             group.visitData = data;
@@ -109,38 +105,6 @@ class VisitLayer(Layer):
                      .addTo(group);
                 });
             });
-            // The legend lists the layer's entries while it is shown (a phone's legend is tall enough
-            // without them; a map printed with the layer on carries them).
-            var legendRows = null;
-            var swatch = function (e) {
-                var css = {
-                    ring: 'border:2.5px solid ' + e.colour + ';border-radius:50%;width:10px;height:10px',
-                    square: 'background:' + e.colour + ';width:10px;height:10px;border:1px solid #fff',
-                    line: 'border-top:3px solid ' + e.colour + ';width:16px;height:0;margin-top:8px'
-                }[e.swatch];
-                var span = document.createElement('span');
-                span.style.cssText = 'display:inline-block;vertical-align:middle;margin-right:6px;' + css;
-                return span;
-            };
-            group.on('add', function () {
-                var box = document.querySelector('.gridmap-legend');
-                if (!box || legendRows) { return; }
-                legendRows = document.createElement('div');
-                legendRows.className = 'visit-legend';
-                var heading = document.createElement('b');
-                heading.textContent = data.legendTitle;
-                legendRows.appendChild(heading);
-                data.legend.forEach(function (e) {
-                    var row = document.createElement('div');
-                    row.appendChild(swatch(e));
-                    row.appendChild(document.createTextNode(e.label));
-                    legendRows.appendChild(row);
-                });
-                box.appendChild(legendRows);
-            });
-            group.on('remove', function () {
-                if (legendRows) { legendRows.remove(); legendRows = null; }
-            });
             return group;
         })();
         {% endmacro %}
@@ -160,10 +124,10 @@ class VisitLayer(Layer):
         self.data_json = script_json({
             "visitLayer": LAYER_NAME, "on": visits.on.isoformat(), "styles": styles,
             "households": visits.households, "route": visits.route, "householdUrl": household_url,
-            "keyColour": KEY_PERSON_COLOUR, "routeColour": VISIT_ROUTE_COLOUR,
-            "legendTitle": f"{LAYER_NAME}（{visits.on.isoformat()}）",
-            "legend": [{"label": e.label, "swatch": e.swatch, "colour": e.colour}
-                       for e in visit_legend(self.figures)]})
+            "keyColour": KEY_PERSON_COLOUR, "routeColour": VISIT_ROUTE_COLOUR})
+        # its entries in the map's legend while it is shown (rendered after the layer: a child)
+        self.add_child(LegendWhileShown(self, visit_legend(self.figures), "visit-legend",
+                                        f"{LAYER_NAME}（{visits.on.isoformat()}）"))
 
 
 def layer_name(figures: dict[str, int | None]) -> str:

@@ -88,6 +88,21 @@ def _frames() -> dict[str, pd.DataFrame]:
         "units": pd.DataFrame({
             "ref": ["u1", "u2"], "name": ["苏仙区城管局", "北湖小学"], "kind": [None, None],
             "contact": ["刘强", None], "phone": ["0735-1234567", None]}),
+        # the campaign's layers (issue 16): 阵地 owned by the community or a unit, 无人管理小区 polygons
+        "facilities": gpd.GeoDataFrame(
+            {"kind": ["moral_lecture_hall", "volunteer_station", "civic_school"],
+             "name": ["北湖社区道德讲堂", "志愿服务站, \"一楼\"", "市民学校"],
+             "address": ["人民路1号", None, "北湖街2号"],
+             "owner_community": [COMMUNITY, COMMUNITY, None], "owner_unit": [None, None, "苏仙区城管局"],
+             "community": [COMMUNITY, None, None], "active": ["true", "true", "false"]},
+            geometry=shapely.points([(113.0021, 25.7841), (113.0121 + ODD, 25.7951), (113.017, 25.782)]),
+            crs=4326),
+        "compounds": gpd.GeoDataFrame(
+            {"ref": ["k1", "k2"], "name": ["北湖小区", "人民路3号院"], "management": ["none", "self"],
+             "households": [120, None], "note": [None, "老旧, \"无\"物业"]},
+            geometry=[box(113.0012, 25.7812, 113.0031 + ODD, 25.7829),
+                      shapely.Polygon([(113.0131, 25.7931), (113.0152, 25.7931), (113.0152, 25.7952 + ODD),
+                                       (113.0131, 25.7952)])], crs=4326),
     }
 
 
@@ -95,7 +110,8 @@ LOAD_ORDER = list(_frames())
 # What must be stored before a layer can be imported (its references).
 NEEDS = {"grids": ["communities"], "grid_workers": ["communities", "grids"],
          "buildings": ["communities", "grids"], "households": ["communities", "grids"],
-         "persons": ["communities", "grids", "households"], "licences": ["places"]}
+         "persons": ["communities", "grids", "households"], "licences": ["places"],
+         "facilities": ["communities", "units"], "compounds": ["communities"]}
 
 
 @pytest.fixture(scope="module")

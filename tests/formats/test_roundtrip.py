@@ -37,6 +37,10 @@ STORED = {
                    FROM licence l JOIN place p ON p.id = l.place_id""",
     "roads": "SELECT ref, name, ST_AsBinary(geom) FROM road",
     "units": "SELECT ref, name, kind, contact, phone FROM responsible_unit",
+    "facilities": """SELECT f.name, f.kind, f.address, f.owner_community, u.name, f.community_code, f.active,
+                            ST_AsBinary(f.geom)
+                     FROM facility f LEFT JOIN responsible_unit u ON u.id = f.owner_unit""",
+    "compounds": "SELECT ref, name, management, households, note, ST_AsBinary(geom) FROM compound",
 }
 
 
@@ -84,7 +88,7 @@ def test_export_then_import_gives_equal_rows(source, target, tmp_path, layer_nee
         data = path.read_bytes()
         with pytest.raises(UnicodeDecodeError):
             data.decode("utf-8")  # really GBK: the Chinese text is not valid UTF-8
-        assert data.decode("gbk").splitlines()[0].startswith(("ref", "place_ref"))
+        assert data.decode("gbk").splitlines()[0].startswith(("ref", "place_ref", "kind"))
     if fmt == "shapefile":
         import zipfile
 

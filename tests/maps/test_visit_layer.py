@@ -109,6 +109,13 @@ def page_data(page: str) -> dict[str, Any]:
     return data
 
 
+def legend_labels(page: str) -> list[str]:
+    """The entries the 走访 layer adds to the map's legend while shown (layers/legend.LegendWhileShown)."""
+    start = page.index('{"cssClass":"visit-legend"')
+    data, _ = json.JSONDecoder().raw_decode(page, start)
+    return [e["label"] for e in data["entries"]]
+
+
 def layer_states(page: str) -> dict[int, str]:
     data = page_data(page)
     return {r[0]: STATES[r[3]] for r in data["households"]}
@@ -170,7 +177,7 @@ def test_each_household_has_the_state_an_independent_evaluation_gives(api, world
     key_overdue = sum(k for hid, k in keys.items() if states[hid] in ("overdue", "never"))
     name = f"走访逾期 {n['overdue'] + n['never']} 户"
     assert json.dumps(name) in page  # the layer control's name (written as JSON, \u-escaped)
-    legend = [e["label"] for e in page_data(page)["legend"]]  # added to the legend while shown
+    legend = legend_labels(page)  # added to the legend while shown
     assert f"已超周期 {n['overdue']} 户" in legend and f"从未走访 {n['never']} 户" in legend
     assert f"逾期重点人员 {key_overdue} 人" in legend and "今日路线 3 处（按序编号）" in legend
     assert f"周期内已走访 {n['ok']} 户" in legend and f"临期（周期末四分之一） {n['due']} 户" in legend
@@ -221,7 +228,7 @@ def test_another_grids_households_are_not_in_the_layer(api, world, visited, data
     community = api.get(f"/maps/communities/{world['community']}", headers=bearer(world)).text
     assert set(layer_states(community)) == own
     assert json.dumps("走访逾期 — 户") in community
-    legend = [e["label"] for e in page_data(community)["legend"]]
+    legend = legend_labels(community)
     assert "已超周期 — 户" in legend and "逾期重点人员 — 人" in legend
     assert "今日路线 — 处（按序编号）" in legend
     # The admin's community map: every grid's households.
