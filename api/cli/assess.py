@@ -23,7 +23,7 @@ Quarter = Annotated[str, typer.Option("--quarter", help="the quarter, e.g. 2026Q
 @app.command("demo-sheet")
 def demo_sheet(out: Annotated[Path, typer.Argument(help="where to write the 30-item demo sheet (.xlsx)")]
                ) -> None:
-    """Write the 30-item demo scoring sheet (评分细则, Chinese headers; 12 items measured live)."""
+    """Write the 30-item demo scoring sheet (评分细则, Chinese headers; 14 items measured live)."""
     from gis.demo.scoring import demo_sheet_xlsx
 
     out.write_bytes(demo_sheet_xlsx())
