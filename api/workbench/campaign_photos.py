@@ -21,25 +21,25 @@ from gis.media import store as media
 DUTY_PHOTO = "/duty-records/{record_id}/photos/{sha256}"
 CHECK_PHOTO = "/frontage-checks/{check_id}/photos/{sha256}"
 TASK_PHOTO = "/compound-tasks/{task_id}/photos/{sha256}"
-# (photo table, its record column, the record's name in a 404) per kind of record
-_TABLES = {"duty": ("duty_record_photo", "record_id", "duty record photo"),
-           "check": ("frontage_check_photo", "check_id", "frontage check photo"),
-           "task": ("compound_task_photo", "task_id", "compound task photo")}
+# Per kind of record: its photo address, the photo table and its record column (also the address's
+# parameter), the photo's name in a 404.
+_KINDS = {"duty": (DUTY_PHOTO, "duty_record_photo", "record_id", "duty record photo"),
+          "check": (CHECK_PHOTO, "frontage_check_photo", "check_id", "frontage check photo"),
+          "task": (TASK_PHOTO, "compound_task_photo", "task_id", "compound task photo")}
 
 router = APIRouter(tags=["duties (值守)"])
 
 
 def photo_url(kind: str, record_id: int, sha256: str, thumbnail: bool = False) -> str:
     """The address of a record's photo (its thumbnail), as the pages link it."""
-    template = {"duty": DUTY_PHOTO, "check": CHECK_PHOTO, "task": TASK_PHOTO}[kind]
-    key = {"duty": "record_id", "check": "check_id", "task": "task_id"}[kind]
+    template, _table, key, _name = _KINDS[kind]
     url = template.replace("{" + key + "}", str(record_id)).replace("{sha256}", sha256)
     return url + "/thumbnail" if thumbnail else url
 
 
 def _image(conn: psycopg.Connection, data_dir: Path | str, kind: str, record_id: int, sha256: str,
            copy: media.Copy) -> Response:
-    table, column, name = _TABLES[kind]
+    _template, table, column, name = _KINDS[kind]
     return held_photo(conn, data_dir, table, column, record_id, sha256, copy, name)
 
 

@@ -340,3 +340,38 @@ def test_the_single_file_map_is_safe_by_escaping_alone(attacked, database_url, h
     assert w.page.title().startswith(hostile["grid_name"])
     assert _popup_of_a_household(w).startswith("地址 ")
     w.assert_clean()
+
+
+_TOOLTIPS = f"""() => {{ const map = {_MAP}; const texts = [];
+    map.eachLayer(l => {{ if (l.getTooltip && l.getTooltip()) {{
+        l.openTooltip(); const t = l.getTooltip().getElement(); if (t) texts.push(t.textContent); }} }});
+    return texts; }}"""
+
+
+def test_the_campaign_overlays_draw_hostile_names_as_text(attacked, base_url, hostile, database_url):
+    """Issue 16's overlays on the community map: a compound, its helper unit and a 阵地 named with every
+    payload, ticked in the layer control; each tooltip shows the names as text and nothing runs."""
+    with psycopg.connect(database_url) as conn:
+        conn.execute("""
+            WITH c AS (SELECT geom FROM community WHERE code = %(code)s)
+            , k AS (INSERT INTO compound (name, management, geom)
+                    SELECT '小区 ' || %(every)s, 'none',
+                           ST_Multi(ST_Buffer(ST_PointOnSurface(geom)::geography, 40)::geometry) FROM c
+                    RETURNING id)
+            , f AS (INSERT INTO facility (kind, name, address, owner_community, geom)
+                    SELECT 'moral_lecture_hall', '讲堂 ' || %(every)s, '地址 ' || %(every)s, %(code)s,
+                           ST_PointOnSurface(geom) FROM c RETURNING id)
+            INSERT INTO compound_helper (compound_id, unit_id, valid)
+            SELECT k.id, u.id, daterange('2020-01-01', NULL) FROM k, responsible_unit u
+            WHERE u.name = %(unit)s""", {"code": hostile["community"], "every": EVERYTHING, "unit": UNIT})
+        conn.commit()
+    w = attacked()
+    w.open(f"{base_url}/maps/communities/{hostile['community']}")
+    w.page.wait_for_selector(".grid-label", state="attached", timeout=15_000)
+    overlays = w.page.locator(".leaflet-control-layers-overlays label")
+    for name in ("无人管理小区", "文明阵地"):
+        overlays.filter(has_text=name).locator("input").check()
+    assert w.page.locator("path.campaign-compound").count() >= 1
+    tips = " ".join(w.js(_TOOLTIPS))
+    assert f"小区 {EVERYTHING}" in tips and f"讲堂 {EVERYTHING}" in tips and UNIT in tips, tips
+    w.assert_clean()
