@@ -157,6 +157,18 @@ def admin_token(database_url: str, settings: Settings) -> str:
     return sign_in_admin(database_url, settings)
 
 
+
+def unused_street(conn, district: str) -> int:
+    """A street number (100-999) of the 6-digit ``district`` that no community of the database uses yet,
+    picked at random among those: the test worlds of a folder's modules share its database, where a
+    number drawn blindly collides (one time in 900 per pair of worlds)."""
+    row = conn.execute(
+        "SELECT n FROM generate_series(100, 999) n WHERE NOT EXISTS (SELECT 1 FROM community"
+        " WHERE starts_with(code, %s || n::text)) ORDER BY random() LIMIT 1", [district]).fetchone()
+    assert row is not None, f"every street of {district} is taken"
+    return int(row[0])
+
+
 def own_database(prefix: str) -> tuple[Callable, Callable, Callable]:
     """The session fixtures ``database_url``, ``settings`` and ``admin_token`` over a database of a
     test folder's own, for a folder whose tests commit rows. In that folder's conftest.py:

@@ -12,13 +12,14 @@ from datetime import timedelta
 import psycopg
 
 from gis.access import accounts
+from tests.conftest import unused_street
 
 X0, Y0 = 113.2, 25.9
 
 
 def build(conn: psycopg.Connection, settings) -> dict:
     tag = uuid.uuid4().hex[:6]
-    n = int(tag, 16) % 900 + 100
+    n = unused_street(conn, "430103")
     street = f"430103{n:03d}"
     community = street + "001"
     g1, g2 = community + "001", community + "002"

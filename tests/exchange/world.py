@@ -11,13 +11,15 @@ from datetime import timedelta
 import psycopg
 
 from gis.access import accounts
+from tests.conftest import unused_street
 
 X0, Y0 = 112.0, 27.0
 
 
 def build(database_url: str, settings) -> dict:
     tag = uuid.uuid4().hex[:6]
-    n = int(tag, 16) % 900 + 100
+    with psycopg.connect(database_url) as conn:
+        n = unused_street(conn, "430104")
     x0, y0 = X0 + (n % 60) * 0.05, Y0 + (n // 60) * 0.02
     street = f"430104{n:03d}"
     a, b = street + "001", street + "002"

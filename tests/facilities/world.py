@@ -12,13 +12,15 @@ import psycopg
 import pytest
 
 from gis.access import accounts
+from tests.conftest import unused_street
 
 X0, Y0 = 113.2, 25.6
 
 
 def build_world(database_url: str, settings) -> dict:
     tag = uuid.uuid4().hex[:6]
-    n = int(tag, 16) % 900 + 100
+    with psycopg.connect(database_url) as conn:
+        n = unused_street(conn, "430103")
     # a place of its own: the worlds of a folder's modules share its database
     x0, y0 = X0 + (n - 100) * 0.05, Y0
     street = f"430103{n:03d}"

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from gis.access import accounts
-from tests.conftest import own_database
+from tests.conftest import own_database, unused_street
 
 database_url, settings, admin_token = own_database("gridmap_reports")
 X0, Y0 = 114.0, 26.0
@@ -27,7 +27,8 @@ ACCOUNTS = (("reporter", "reporter", None), ("reporter2", "reporter", None), ("u
 @pytest.fixture(scope="module")
 def world(database_url: str, settings) -> dict:
     tag = uuid.uuid4().hex[:6]
-    n = int(tag, 16) % 900 + 100
+    with psycopg.connect(database_url) as conn:
+        n = unused_street(conn, "440103")
     community = f"440103{n:03d}001"
     g1, g2 = community + "001", community + "002"
     with psycopg.connect(database_url) as conn:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 
 from gis.access import accounts
-from tests.conftest import own_database
+from tests.conftest import own_database, unused_street
 
 database_url, settings, admin_token = own_database("gridmap_visits")
 X0, Y0 = 113.0, 25.8
@@ -21,7 +21,8 @@ X0, Y0 = 113.0, 25.8
 @pytest.fixture(scope="module")
 def world(database_url: str, settings) -> dict:
     tag = uuid.uuid4().hex[:6]
-    n = int(tag, 16) % 900 + 100
+    with psycopg.connect(database_url) as conn:
+        n = unused_street(conn, "430102")
     community = f"430102{n:03d}001"
     g1, g2 = community + "001", community + "002"
     with psycopg.connect(database_url) as conn:
